@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Build the kpart kernel from Debian's linux-source-6.12 with kernel-patches/
+# applied, then the boot-kernel module against it.
+#
+#   scripts/kernel.sh            build bzImage and kmod (default)
+#   scripts/kernel.sh kernel     only the bzImage
+#   scripts/kernel.sh kmod       only the module
+#
+# Layout under build/:
+#   linux/        extracted and patched source (re-extracted when patches change)
+#   kernel-obj/   object tree (O=), holds arch/x86/boot/bzImage
+#   kmod/         copy of kmod/ + boot-x86/ sources, and kpart.ko
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${BUILD_DIR:-$top/build}
+src=$build/linux
+obj=$build/kernel-obj
+tarball=${KPART_LINUX_TARBALL:-/usr/src/linux-source-6.12.tar.xz}
+jobs=${JOBS:-$(nproc)}
+export CCACHE_DIR=${CCACHE_DIR:-$build/ccache}
+export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
+# Reproducible build identity so that ccache hits across rebuilds.
+export KBUILD_BUILD_TIMESTAMP='2026-01-01'
+export KBUILD_BUILD_USER=kpart KBUILD_BUILD_HOST=build
+kmake() { make -s -C "$src" O="$obj" CC="ccache gcc" -j"$jobs" "$@"; }
+
+
+prepare_source() {
+	local want
+	want=$( (ls -l --time-style=+%s "$tarball"; cat "$top"/kernel-patches/*.patch) |
+		sha256sum | cut -d' ' -f1)
+	if [[ -f $src/.kpart-stamp && $(cat "$src/.kpart-stamp") == "$want" ]]; then
+		return
+	fi
+	echo "kernel: extracting $(basename "$tarball") and applying kernel-patches/"
+	rm -rf "$src" "$src.tmp"
+	mkdir -p "$src.tmp"
+	tar -xf "$tarball" -C "$src.tmp" --strip-components=1
+	local p
+	for p in "$top"/kernel-patches/*.patch; do
+		[[ -e $p ]] || continue
+		patch -d "$src.tmp" -p1 -s --no-backup-if-mismatch <"$p" ||
+			{ echo "kernel: $(basename "$p") does not apply" >&2; exit 1; }
+	done
+	echo "$want" >"$src.tmp/.kpart-stamp"
+	mv "$src.tmp" "$src"
+}
+
+configure() {
+	local frag=$top/kernel-patches/kpart.config
+	if [[ -f $obj/.config && -f $obj/.kpart-config &&
+		$(cat "$obj/.kpart-config") == $(sha256sum <"$frag") ]] &&
+		[[ $obj/.config -nt $src/.kpart-stamp ]]; then
+		return
+	fi
+	echo "kernel: configuring (tinyconfig + kernel-patches/kpart.config)"
+	mkdir -p "$obj"
+	kmake tinyconfig >/dev/null
+	"$src/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" "$frag" >/dev/null
+	kmake olddefconfig >/dev/null
+	# Every line of the fragment must have survived Kconfig's dependency checks.
+	local line missing=0
+	while IFS= read -r line; do
+		[[ $line =~ ^CONFIG_ || $line =~ ^#\ CONFIG_.*is\ not\ set ]] || continue
+		if [[ $line =~ ^#\ (CONFIG_[A-Z0-9_]+) ]]; then
+			! grep -q "^${BASH_REMATCH[1]}=" "$obj/.config" || { echo "kernel: $line did not stick" >&2; missing=1; }
+		else
+			grep -qx "$line" "$obj/.config" || { echo "kernel: $line did not stick" >&2; missing=1; }
+		fi
+	done <"$frag"
+	[[ $missing == 0 ]] || exit 1
+	sha256sum <"$frag" >"$obj/.kpart-config"
+}
+
+build_kernel() {
+	prepare_source
+	configure
+	echo "kernel: building bzImage (ccache in $CCACHE_DIR)"
+	kmake bzImage modules_prepare
+	ls -l "$obj/arch/x86/boot/bzImage" | awk '{print "kernel: " $NF " " $5 " bytes"}'
+}
+
+build_kmod() {
+	local out=$build/kmod
+	mkdir -p "$out"
+	rsync -a --delete --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' \
+		"$top/kmod/" "$out/src/"
+	rsync -a "$top/boot-x86/" "$out/src/boot-x86/"
+	rsync -a "$top/ipi/" "$out/src/ipi/"
+	echo "kmod: building kpart.ko"
+	make -s -C "$obj" M="$out/src" CC="ccache gcc" -j"$jobs" modules
+	cp "$out/src/kpart.ko" "$out/kpart.ko"
+}
+
+case ${1:-all} in
+kernel) build_kernel ;;
+kmod) build_kmod ;;
+all) build_kernel; build_kmod ;;
+*) echo "usage: $0 [kernel|kmod|all]" >&2; exit 2 ;;
+esac
