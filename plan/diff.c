@@ -1,0 +1,488 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Diff a validated plan against the live machine into ordered actions:
+ *
+ *   stop      partitions that are removed, or whose definition changes
+ *   release   give back CPUs and memory first (so another partition can take
+ *             them), delete removed partitions
+ *   create    mkdir new partitions
+ *   configure write cpus, memory, kernel, initrd, cmdline, console
+ *   start     autostart partitions, and changed ones that were running
+ *
+ * A partition whose definition is unchanged gets no action (unless it
+ * should run and does not). Each action records the previous value so that
+ * partd can undo a partial apply in reverse order.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "internal.h"
+
+enum {
+	CH_CPUS = 1 << 0,
+	CH_MEMORY = 1 << 1,
+	CH_KERNEL = 1 << 2,
+	CH_INITRD = 1 << 3,
+	CH_CMDLINE = 1 << 4,
+	CH_CONSOLE = 1 << 5,
+};
+
+static const char *const ch_names[] = {"cpus", "memory", "kernel", "initrd", "cmdline", "console"};
+
+void plan_actions_init(struct plan_actions *as)
+{
+	memset(as, 0, sizeof(*as));
+}
+
+void plan_actions_free(struct plan_actions *as)
+{
+	size_t i, j;
+
+	for (i = 0; i < as->n; i++) {
+		free(as->v[i].value);
+		free(as->v[i].old);
+		free(as->v[i].why);
+		for (j = 0; j < ARRAY_SIZE(as->v[i].restore); j++)
+			free(as->v[i].restore[j]);
+	}
+	free(as->v);
+	plan_actions_init(as);
+}
+
+static struct plan_action *add(struct plan_actions *as, enum plan_action_type t, enum plan_phase ph,
+			       const char *name, const char *why)
+{
+	struct plan_action *a;
+
+	if (as->n == as->cap) {
+		size_t cap = as->cap ? as->cap * 2 : 16;
+		struct plan_action *v = realloc(as->v, cap * sizeof(*v));
+
+		if (!v)
+			return NULL;
+		as->v = v;
+		as->cap = cap;
+	}
+	a = &as->v[as->n];
+	memset(a, 0, sizeof(*a));
+	a->type = t;
+	a->phase = ph;
+	snprintf(a->name, sizeof(a->name), "%s", name);
+	if (why && !(a->why = strdup(why)))
+		return NULL;
+	as->n++;
+	return a;
+}
+
+/* ACT_SET with owned copies; returns -ENOMEM on failure. */
+static int add_set(struct plan_actions *as, enum plan_phase ph, const char *name, const char *attr,
+		   const char *value, const char *old)
+{
+	struct plan_action *a = add(as, ACT_SET, ph, name, NULL);
+
+	if (!a)
+		return -ENOMEM;
+	a->attr = attr;
+	a->value = strdup(value);
+	a->old = old ? strdup(old) : NULL;
+	if (!a->value || (old && !a->old))
+		return -ENOMEM;
+	return 0;
+}
+
+static int add_set_u64(struct plan_actions *as, enum plan_phase ph, const char *name,
+		       const char *attr, uint64_t value, const uint64_t *old)
+{
+	char v[32], o[32];
+
+	snprintf(v, sizeof(v), "%" PRIu64, value);
+	if (old)
+		snprintf(o, sizeof(o), "%" PRIu64, *old);
+	return add_set(as, ph, name, attr, v, old ? o : NULL);
+}
+
+static int add_set_cpus(struct plan_actions *as, enum plan_phase ph, const char *name,
+			const struct cpuset *value, const struct cpuset *old)
+{
+	char *v = cpuset_format(value), *o = old ? cpuset_format(old) : NULL;
+	int r = (!v || (old && !o)) ? -ENOMEM : add_set(as, ph, name, "cpus", v, o);
+
+	free(v);
+	free(o);
+	return r;
+}
+
+static const char *str0(const char *s)
+{
+	return s ? s : "";
+}
+
+static unsigned changes(const struct plan_partition *pp, const struct inv_partition *ip)
+{
+	unsigned ch = 0;
+
+	if (!cpuset_equal(&pp->cpus, &ip->cpus))
+		ch |= CH_CPUS;
+	if (pp->memory != ip->memory)
+		ch |= CH_MEMORY;
+	if (strcmp(str0(pp->kernel), ip->kernel))
+		ch |= CH_KERNEL;
+	if (strcmp(str0(pp->initrd), ip->initrd))
+		ch |= CH_INITRD;
+	if (strcmp(str0(pp->cmdline), ip->cmdline))
+		ch |= CH_CMDLINE;
+	if (pp->console && strcmp(pp->console, ip->console))
+		ch |= CH_CONSOLE;
+	return ch;
+}
+
+static char *why_changed(unsigned ch)
+{
+	char buf[128] = "definition changed:";
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(ch_names); i++)
+		if (ch & (1u << i)) {
+			strcat(buf, " ");
+			strcat(buf, ch_names[i]);
+		}
+	return strdup(buf);
+}
+
+static bool is_running(enum part_state s)
+{
+	return s == PART_RUNNING || s == PART_STARTING;
+}
+
+static int add_stop(struct plan_actions *as, const struct inv_partition *ip, const char *why)
+{
+	struct plan_action *a = add(as, ACT_STOP, PHASE_STOP, ip->name, why);
+
+	if (!a)
+		return -ENOMEM;
+	a->old_state = ip->state;
+	return 0;
+}
+
+/* Configure writes for a partition; cur is NULL for a new one. */
+static int configure(struct plan_actions *as, const struct plan_partition *pp,
+		     const struct inv_partition *cur, const struct cpuset *cur_cpus,
+		     uint64_t cur_mem)
+{
+	const char *n = pp->name;
+	int r = 0;
+
+	if (!cur || !cpuset_equal(&pp->cpus, cur_cpus))
+		r = add_set_cpus(as, PHASE_CONFIGURE, n, &pp->cpus, cur ? cur_cpus : NULL);
+	if (!r && (!cur || pp->memory != cur_mem))
+		r = add_set_u64(as, PHASE_CONFIGURE, n, "memory", pp->memory,
+				cur ? &cur_mem : NULL);
+	if (!r && (!cur || strcmp(str0(pp->kernel), cur->kernel)))
+		r = add_set(as, PHASE_CONFIGURE, n, "kernel", str0(pp->kernel),
+			    cur ? cur->kernel : NULL);
+	if (!r && ((!cur && pp->initrd) || (cur && strcmp(str0(pp->initrd), cur->initrd))))
+		r = add_set(as, PHASE_CONFIGURE, n, "initrd", str0(pp->initrd),
+			    cur ? cur->initrd : NULL);
+	if (!r && ((!cur && pp->cmdline) || (cur && strcmp(str0(pp->cmdline), cur->cmdline))))
+		r = add_set(as, PHASE_CONFIGURE, n, "cmdline", str0(pp->cmdline),
+			    cur ? cur->cmdline : NULL);
+	if (!r && pp->console && (!cur || strcmp(pp->console, cur->console)))
+		r = add_set(as, PHASE_CONFIGURE, n, "console", pp->console,
+			    cur ? cur->console : NULL);
+	return r;
+}
+
+int plan_diff(const struct plan *plan, const struct inventory *inv, struct plan_actions *out)
+{
+	struct strmap live = {0};
+	size_t *lidx = NULL; /* plan index -> inventory index or SIZE_MAX */
+	unsigned *ch = NULL;
+	bool *in_plan = NULL;
+	struct cpuset keep;
+	size_t i;
+	int r = -ENOMEM;
+
+	cpuset_init(&keep);
+	lidx = malloc((plan->nparts + 1) * sizeof(*lidx));
+	ch = calloc(plan->nparts + 1, sizeof(*ch));
+	in_plan = calloc(inv->nparts + 1, sizeof(*in_plan));
+	if (!lidx || !ch || !in_plan || strmap_init(&live, inv->nparts))
+		goto out;
+	for (i = 0; i < inv->nparts; i++)
+		if (strmap_insert(&live, inv->parts[i].name, i, NULL) < 0)
+			goto out;
+	for (i = 0; i < plan->nparts; i++) {
+		size_t j;
+
+		lidx[i] = SIZE_MAX;
+		if (strmap_get(&live, plan->parts[i].name, &j)) {
+			lidx[i] = j;
+			in_plan[j] = true;
+			ch[i] = changes(&plan->parts[i], &inv->parts[j]);
+		}
+	}
+
+	/* 1. stop */
+	for (i = 0; i < inv->nparts; i++)
+		if (!in_plan[i] && inv->parts[i].state != PART_STOPPED &&
+		    add_stop(out, &inv->parts[i], "not in plan"))
+			goto out;
+	for (i = 0; i < plan->nparts; i++) {
+		const struct plan_partition *pp = &plan->parts[i];
+		const struct inv_partition *ip;
+
+		if (lidx[i] == SIZE_MAX)
+			continue;
+		ip = &inv->parts[lidx[i]];
+		if (ip->state == PART_STOPPED)
+			continue;
+		if (ch[i]) {
+			char *why = why_changed(ch[i]);
+
+			r = why ? add_stop(out, ip, why) : -ENOMEM;
+			free(why);
+			if (r)
+				goto out;
+			r = -ENOMEM;
+		} else if (ip->state == PART_CRASHED && pp->autostart && !ip->hold) {
+			if (add_stop(out, ip, "crashed; reset before restart"))
+				goto out;
+		}
+	}
+
+	/* 2. release */
+	for (i = 0; i < inv->nparts; i++) {
+		const struct inv_partition *ip = &inv->parts[i];
+		struct plan_action *a;
+		struct cpuset none;
+		uint64_t zero = 0;
+		char *kc;
+
+		if (in_plan[i])
+			continue;
+		cpuset_init(&none);
+		if (!cpuset_empty(&ip->cpus) &&
+		    add_set_cpus(out, PHASE_RELEASE, ip->name, &none, &ip->cpus))
+			goto out;
+		if (ip->memory &&
+		    add_set_u64(out, PHASE_RELEASE, ip->name, "memory", zero, &ip->memory))
+			goto out;
+		a = add(out, ACT_DELETE, PHASE_RELEASE, ip->name, "not in plan");
+		if (!a)
+			goto out;
+		a->old_state = ip->state;
+		a->restore[0] = strdup(ip->kernel);
+		a->restore[1] = strdup(ip->initrd);
+		a->restore[2] = strdup(ip->cmdline);
+		a->restore[3] = strdup(ip->console);
+		kc = a->restore[0];
+		if (!kc || !a->restore[1] || !a->restore[2] || !a->restore[3])
+			goto out;
+	}
+	for (i = 0; i < plan->nparts; i++) {
+		const struct plan_partition *pp = &plan->parts[i];
+		const struct inv_partition *ip;
+
+		if (lidx[i] == SIZE_MAX || !ch[i])
+			continue;
+		ip = &inv->parts[lidx[i]];
+		if ((ch[i] & CH_CPUS) && !cpuset_subset(&ip->cpus, &pp->cpus)) {
+			if (cpuset_and(&keep, &ip->cpus, &pp->cpus) ||
+			    add_set_cpus(out, PHASE_RELEASE, pp->name, &keep, &ip->cpus))
+				goto out;
+		}
+		if (ch[i] & CH_MEMORY) {
+			if (pp->memory < ip->memory) {
+				if (add_set_u64(out, PHASE_RELEASE, pp->name, "memory", pp->memory,
+						&ip->memory))
+					goto out;
+			} else if (ip->memory) {
+				if (add_set_u64(out, PHASE_RELEASE, pp->name, "memory", 0,
+						&ip->memory))
+					goto out;
+			}
+		}
+	}
+
+	/* 3. create */
+	for (i = 0; i < plan->nparts; i++)
+		if (lidx[i] == SIZE_MAX &&
+		    !add(out, ACT_CREATE, PHASE_CREATE, plan->parts[i].name, "new"))
+			goto out;
+
+	/* 4. configure */
+	for (i = 0; i < plan->nparts; i++) {
+		const struct plan_partition *pp = &plan->parts[i];
+		const struct inv_partition *ip;
+		uint64_t mem;
+
+		if (lidx[i] == SIZE_MAX) {
+			if (configure(out, pp, NULL, NULL, 0))
+				goto out;
+			continue;
+		}
+		if (!ch[i])
+			continue;
+		ip = &inv->parts[lidx[i]];
+		/* what the release phase left */
+		if ((ch[i] & CH_CPUS) && !cpuset_subset(&ip->cpus, &pp->cpus)) {
+			if (cpuset_and(&keep, &ip->cpus, &pp->cpus))
+				goto out;
+		} else if (cpuset_copy(&keep, &ip->cpus)) {
+			goto out;
+		}
+		mem = ip->memory;
+		if (ch[i] & CH_MEMORY)
+			mem = pp->memory < ip->memory ? pp->memory : 0;
+		if (configure(out, pp, ip, &keep, mem))
+			goto out;
+	}
+
+	/* 5. start */
+	for (i = 0; i < plan->nparts; i++) {
+		const struct plan_partition *pp = &plan->parts[i];
+		const struct inv_partition *ip = lidx[i] == SIZE_MAX ? NULL : &inv->parts[lidx[i]];
+		const char *why = NULL;
+
+		if (!ip) {
+			if (pp->autostart)
+				why = "autostart";
+		} else if (ch[i]) {
+			if (is_running(ip->state))
+				why = "was running";
+			else if (pp->autostart && !ip->hold)
+				why = "autostart";
+		} else if (pp->autostart && !ip->hold &&
+			   (ip->state == PART_STOPPED || ip->state == PART_CRASHED)) {
+			why = ip->state == PART_CRASHED ? "autostart (crashed)" : "autostart";
+		}
+		if (why && !add(out, ACT_START, PHASE_START, pp->name, why))
+			goto out;
+	}
+	r = 0;
+out:
+	cpuset_free(&keep);
+	strmap_free(&live);
+	free(lidx);
+	free(ch);
+	free(in_plan);
+	return r;
+}
+
+int plan_actions_for_start(const struct inventory *inv, const char *name, struct plan_actions *out)
+{
+	const struct inv_partition *ip = inventory_find(inv, name);
+
+	if (!ip)
+		return -ENOENT;
+	if (is_running(ip->state))
+		return 0;
+	if (ip->state != PART_STOPPED && add_stop(out, ip, "reset before start"))
+		return -ENOMEM;
+	return add(out, ACT_START, PHASE_START, name, "requested") ? 0 : -ENOMEM;
+}
+
+int plan_actions_for_stop(const struct inventory *inv, const char *name, struct plan_actions *out)
+{
+	const struct inv_partition *ip = inventory_find(inv, name);
+
+	if (!ip)
+		return -ENOENT;
+	if (ip->state == PART_STOPPED)
+		return 0;
+	return add_stop(out, ip, "requested");
+}
+
+/* ---------------------------------------------------------------- display */
+
+const char *plan_action_verb(enum plan_action_type t)
+{
+	static const char *const v[] = {"stop", "delete", "create", "set", "start"};
+
+	return (unsigned)t < ARRAY_SIZE(v) ? v[t] : "?";
+}
+
+const char *plan_phase_name(enum plan_phase p)
+{
+	static const char *const v[] = {"stop", "release", "create", "configure", "start"};
+
+	return (unsigned)p < ARRAY_SIZE(v) ? v[p] : "?";
+}
+
+static const char *show(const char *attr, const char *v, char buf[48])
+{
+	uint64_t n;
+
+	if (!v)
+		return "(unset)";
+	if (!v[0])
+		return "(none)";
+	if (!strcmp(attr, "memory") && !plan_parse_size(v, &n)) {
+		if (!n)
+			return "0";
+		return plan_format_size(n, buf);
+	}
+	return v;
+}
+
+const char *plan_action_format(const struct plan_action *a, char *buf, size_t len)
+{
+	char b1[48], b2[48], who[KPART_NAME_MAX + 16];
+
+	switch (a->type) {
+	case ACT_SET:
+		snprintf(who, sizeof(who), "%s/%s", a->name, a->attr);
+		if (a->old)
+			snprintf(buf, len, "~ set    %-24s %s -> %s", who,
+				 show(a->attr, a->old, b1), show(a->attr, a->value, b2));
+		else
+			snprintf(buf, len, "+ set    %-24s %s", who, show(a->attr, a->value, b2));
+		break;
+	case ACT_STOP:
+	case ACT_DELETE:
+		snprintf(buf, len, "- %-6s %-24s%s%s%s", plan_action_verb(a->type), a->name,
+			 a->why ? " (" : "", a->why ? a->why : "", a->why ? ")" : "");
+		break;
+	case ACT_CREATE:
+	case ACT_START:
+		snprintf(buf, len, "+ %-6s %-24s%s%s%s", plan_action_verb(a->type), a->name,
+			 a->why ? " (" : "", a->why ? a->why : "", a->why ? ")" : "");
+		break;
+	}
+	/* trim trailing blanks left by the padding */
+	for (size_t n = strlen(buf); n && buf[n - 1] == ' ';)
+		buf[--n] = '\0';
+	return buf;
+}
+
+struct json_object *plan_action_to_json(const struct plan_action *a)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "op", json_object_new_string(plan_action_verb(a->type)));
+	json_object_object_add(o, "phase", json_object_new_string(plan_phase_name(a->phase)));
+	json_object_object_add(o, "name", json_object_new_string(a->name));
+	if (a->type == ACT_SET) {
+		json_object_object_add(o, "attr", json_object_new_string(a->attr));
+		if (a->old)
+			json_object_object_add(o, "from", json_object_new_string(a->old));
+		json_object_object_add(o, "to", json_object_new_string(a->value));
+	}
+	if (a->why)
+		json_object_object_add(o, "why", json_object_new_string(a->why));
+	return o;
+}
+
+struct json_object *plan_actions_to_json(const struct plan_actions *as)
+{
+	struct json_object *arr = json_object_new_array();
+	size_t i;
+
+	for (i = 0; i < as->n; i++)
+		json_object_array_add(arr, plan_action_to_json(&as->v[i]));
+	return arr;
+}

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/* Private helpers of libkpartplan. */
+#ifndef KPART_PLAN_INTERNAL_H
+#define KPART_PLAN_INTERNAL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+#include "plan.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+char *kp_strdup(const char *s);						       /* NULL-safe */
+char *kp_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2))); /* NULL on OOM */
+char *kp_vasprintf(const char *fmt, va_list ap);
+
+/* Open-addressing map from string to index, for linear-time lookups. */
+struct strmap {
+	const char **keys; /* borrowed */
+	size_t *vals;
+	size_t cap, n;
+};
+int strmap_init(struct strmap *m, size_t expected);
+void strmap_free(struct strmap *m);
+/* Insert; returns 1 if inserted, 0 if already present (*old = its value), -ENOMEM. */
+int strmap_insert(struct strmap *m, const char *key, size_t val, size_t *old);
+/* Returns 1 and *val when found. */
+int strmap_get(const struct strmap *m, const char *key, size_t *val);
+
+/* JSON Pointer building: "/partitions/3/cpus". Result malloc'd. */
+char *jptr_idx(const char *base, size_t idx);
+char *jptr_key(const char *base, const char *key);
+
+/* Nearest of the candidate words (Levenshtein <= 2), or NULL. */
+const char *kp_nearest(const char *word, const char *const *cands);
+
+#endif

@@ -1,0 +1,583 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The live machine: CPU/NUMA topology from sysfs and kpart state from the
+ * kernfs control filesystem (docs/interfaces.md). Both roots are
+ * parameters so that tests can point them at fixture directories.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <json-c/json.h>
+
+#include "internal.h"
+
+static const char *const state_names[] = {
+    [PART_UNKNOWN] = "unknown", [PART_STOPPED] = "stopped",   [PART_STARTING] = "starting",
+    [PART_RUNNING] = "running", [PART_STOPPING] = "stopping", [PART_CRASHED] = "crashed",
+};
+
+const char *part_state_name(enum part_state s)
+{
+	return (unsigned)s < ARRAY_SIZE(state_names) ? state_names[s] : "unknown";
+}
+
+enum part_state part_state_parse(const char *s)
+{
+	size_t i;
+
+	for (i = 1; s && i < ARRAY_SIZE(state_names); i++)
+		if (!strcmp(s, state_names[i]))
+			return (enum part_state)i;
+	return PART_UNKNOWN;
+}
+
+struct inventory *inventory_new(void)
+{
+	struct inventory *inv = calloc(1, sizeof(*inv));
+
+	if (!inv)
+		return NULL;
+	inv->iface_version = KPART_IFACE_VERSION;
+	inv->nnodes = 0;
+	return inv;
+}
+
+static void inv_partition_free(struct inv_partition *p)
+{
+	cpuset_free(&p->cpus);
+	free(p->memory_range);
+	free(p->kernel);
+	free(p->initrd);
+	free(p->cmdline);
+	free(p->console);
+	free(p->exit_reason);
+}
+
+void inventory_free(struct inventory *inv)
+{
+	size_t i;
+
+	if (!inv)
+		return;
+	for (i = 0; i < inv->nparts; i++)
+		inv_partition_free(&inv->parts[i]);
+	free(inv->parts);
+	for (i = 0; i < inv->nnodes; i++)
+		cpuset_free(&inv->node_cpus[i]);
+	free(inv->node_cpus);
+	free(inv->cpu_node);
+	cpuset_free(&inv->present);
+	cpuset_free(&inv->assigned);
+	free(inv->pool_range);
+	free(inv->file_root);
+	free(inv);
+}
+
+int inventory_add_cpu(struct inventory *inv, unsigned cpu, int node)
+{
+	if (cpu >= CPUSET_MAX_CPUS || node >= 65536)
+		return -ERANGE;
+	if (cpuset_set(&inv->present, cpu))
+		return -ENOMEM;
+	if (cpu >= inv->ncpus) {
+		unsigned n = cpu + 1, i;
+		int *cn = realloc(inv->cpu_node, n * sizeof(*cn));
+
+		if (!cn)
+			return -ENOMEM;
+		for (i = inv->ncpus; i < n; i++)
+			cn[i] = -1;
+		inv->cpu_node = cn;
+		inv->ncpus = n;
+	}
+	if (node >= 0) {
+		if ((unsigned)node >= inv->nnodes) {
+			unsigned n = (unsigned)node + 1, i;
+			struct cpuset *nc = realloc(inv->node_cpus, n * sizeof(*nc));
+
+			if (!nc)
+				return -ENOMEM;
+			for (i = inv->nnodes; i < n; i++)
+				cpuset_init(&nc[i]);
+			inv->node_cpus = nc;
+			inv->nnodes = n;
+		}
+		if (inv->cpu_node[cpu] >= 0)
+			cpuset_clear(&inv->node_cpus[inv->cpu_node[cpu]], cpu);
+		inv->cpu_node[cpu] = node;
+		if (cpuset_set(&inv->node_cpus[node], cpu))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int cmp_part(const void *a, const void *b)
+{
+	return strcmp(((const struct inv_partition *)a)->name,
+		      ((const struct inv_partition *)b)->name);
+}
+
+void inventory_sort(struct inventory *inv)
+{
+	if (inv->nparts > 1)
+		qsort(inv->parts, inv->nparts, sizeof(*inv->parts), cmp_part);
+}
+
+struct inv_partition *inventory_add_partition(struct inventory *inv, const char *name)
+{
+	struct inv_partition *p;
+
+	if (strlen(name) >= KPART_NAME_MAX)
+		return NULL;
+	if (inv->nparts == inv->capparts) {
+		size_t cap = inv->capparts ? inv->capparts * 2 : 8;
+		struct inv_partition *v = realloc(inv->parts, cap * sizeof(*v));
+
+		if (!v)
+			return NULL;
+		inv->parts = v;
+		inv->capparts = cap;
+	}
+	p = &inv->parts[inv->nparts];
+	memset(p, 0, sizeof(*p));
+	strcpy(p->name, name);
+	p->state = PART_STOPPED;
+	p->kernel = strdup("");
+	p->initrd = strdup("");
+	p->cmdline = strdup("");
+	p->console = strdup("");
+	p->exit_reason = strdup("none");
+	p->memory_range = strdup("");
+	if (!p->kernel || !p->initrd || !p->cmdline || !p->console || !p->exit_reason ||
+	    !p->memory_range) {
+		inv_partition_free(p);
+		return NULL;
+	}
+	inv->nparts++;
+	return p;
+}
+
+struct inv_partition *inventory_find(const struct inventory *inv, const char *name)
+{
+	size_t lo = 0, hi = inv->nparts;
+
+	/* parts are kept sorted by name */
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(name, inv->parts[mid].name);
+
+		if (!c)
+			return &inv->parts[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+void inventory_remove_partition(struct inventory *inv, const char *name)
+{
+	struct inv_partition *p = inventory_find(inv, name);
+	size_t i;
+
+	if (!p)
+		return;
+	i = (size_t)(p - inv->parts);
+	inv_partition_free(p);
+	memmove(&inv->parts[i], &inv->parts[i + 1], (inv->nparts - i - 1) * sizeof(*p));
+	inv->nparts--;
+}
+
+/* ------------------------------------------------------------------ read */
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static char *read_at(const char *dir, const char *name)
+{
+	char *path = kp_asprintf("%s/%s", dir, name), *s;
+
+	if (!path)
+		return NULL;
+	s = kp_read_file(path);
+	free(path);
+	return s;
+}
+
+static int read_u64(const char *dir, const char *name, uint64_t *v)
+{
+	char *s = read_at(dir, name), *end;
+	int r = 0;
+
+	if (!s)
+		return -errno;
+	errno = 0;
+	*v = strtoull(s, &end, 0);
+	if (errno || end == s || *end)
+		r = -EINVAL;
+	free(s);
+	return r;
+}
+
+/* Replace *field with the file's content, "" when unreadable. */
+static int read_str_field(const char *dir, const char *name, char **field)
+{
+	char *s = read_at(dir, name);
+
+	if (!s) {
+		if (errno == ENOMEM)
+			return -ENOMEM;
+		s = strdup("");
+		if (!s)
+			return -ENOMEM;
+	}
+	free(*field);
+	*field = s;
+	return 0;
+}
+
+static int read_partition(struct inv_partition *p, const char *dir)
+{
+	char *s;
+	uint64_t v;
+
+	s = read_at(dir, "cpus");
+	cpuset_zero(&p->cpus);
+	if (s) {
+		cpuset_parse(&p->cpus, s, NULL, 0);
+		free(s);
+	}
+	p->memory = read_u64(dir, "memory", &v) ? 0 : v;
+	p->boot_count = read_u64(dir, "boot_count", &v) ? 0 : (unsigned long)v;
+	if (read_str_field(dir, "memory_range", &p->memory_range) ||
+	    read_str_field(dir, "kernel", &p->kernel) ||
+	    read_str_field(dir, "initrd", &p->initrd) ||
+	    read_str_field(dir, "cmdline", &p->cmdline) ||
+	    read_str_field(dir, "console", &p->console) ||
+	    read_str_field(dir, "exit_reason", &p->exit_reason))
+		return -ENOMEM;
+	s = read_at(dir, "state");
+	p->state = s ? part_state_parse(s) : PART_UNKNOWN;
+	free(s);
+	return 0;
+}
+
+static int read_topology(struct inventory *inv, const char *sysfs, char *err, size_t errlen)
+{
+	char *dir = kp_asprintf("%s/devices/system/cpu", sysfs), *s, *path;
+	struct cpuset tmp;
+	DIR *d;
+	struct dirent *de;
+	bool have_nodes = false;
+	char perr[128];
+	int c, r = 0;
+
+	if (!dir)
+		return -ENOMEM;
+	s = read_at(dir, "present");
+	if (!s) {
+		set_err(err, errlen, "cannot read %s/present: %s", dir, strerror(errno));
+		free(dir);
+		return -ENOENT;
+	}
+	cpuset_init(&tmp);
+	if (cpuset_parse(&tmp, s, perr, sizeof(perr))) {
+		set_err(err, errlen, "%s/present: %s", dir, perr);
+		r = -EINVAL;
+		goto out;
+	}
+	for (c = cpuset_next(&tmp, 0); c >= 0; c = cpuset_next(&tmp, (unsigned)c + 1))
+		if ((r = inventory_add_cpu(inv, (unsigned)c, -1)))
+			goto out;
+
+	path = kp_asprintf("%s/devices/system/node", sysfs);
+	d = path ? opendir(path) : NULL;
+	while (d && (de = readdir(d))) {
+		char *end, *ndir;
+		long node;
+
+		if (strncmp(de->d_name, "node", 4) || !isdigit((unsigned char)de->d_name[4]))
+			continue;
+		node = strtol(de->d_name + 4, &end, 10);
+		if (*end || node > 65535)
+			continue;
+		ndir = kp_asprintf("%s/%s", path, de->d_name);
+		free(s);
+		s = ndir ? read_at(ndir, "cpulist") : NULL;
+		free(ndir);
+		if (!s || cpuset_parse(&tmp, s, NULL, 0))
+			continue;
+		have_nodes = true;
+		/* make the node known even when all its CPUs are offline */
+		if ((unsigned)node >= inv->nnodes) {
+			struct cpuset *nc =
+			    realloc(inv->node_cpus, ((size_t)node + 1) * sizeof(*nc));
+			unsigned i;
+
+			if (!nc) {
+				r = -ENOMEM;
+				break;
+			}
+			for (i = inv->nnodes; i <= (unsigned)node; i++)
+				cpuset_init(&nc[i]);
+			inv->node_cpus = nc;
+			inv->nnodes = (unsigned)node + 1;
+		}
+		for (c = cpuset_next(&tmp, 0); c >= 0; c = cpuset_next(&tmp, (unsigned)c + 1))
+			if (cpuset_test(&inv->present, (unsigned)c))
+				inventory_add_cpu(inv, (unsigned)c, (int)node);
+	}
+	if (d)
+		closedir(d);
+	free(path);
+	if (r)
+		goto out;
+
+	/*
+	 * Node cpulists only show online CPUs, and CPUs held by partitions are
+	 * offline in the boot kernel; their cpuN/nodeM links remain.
+	 */
+	for (c = 0; c < (int)inv->ncpus; c++) {
+		if (!cpuset_test(&inv->present, (unsigned)c) || inv->cpu_node[c] >= 0)
+			continue;
+		path = kp_asprintf("%s/cpu%d", dir, c);
+		d = path ? opendir(path) : NULL;
+		while (d && (de = readdir(d))) {
+			char *end;
+			long node;
+
+			if (strncmp(de->d_name, "node", 4) ||
+			    !isdigit((unsigned char)de->d_name[4]))
+				continue;
+			node = strtol(de->d_name + 4, &end, 10);
+			if (!*end && node <= 65535) {
+				inventory_add_cpu(inv, (unsigned)c, (int)node);
+				have_nodes = true;
+			}
+		}
+		if (d)
+			closedir(d);
+		free(path);
+	}
+	/* No NUMA information (or a single node): everything is node 0. */
+	if (!have_nodes || inv->nnodes <= 1)
+		for (c = 0; c < (int)inv->ncpus; c++)
+			if (cpuset_test(&inv->present, (unsigned)c) && inv->cpu_node[c] < 0)
+				inventory_add_cpu(inv, (unsigned)c, 0);
+out:
+	cpuset_free(&tmp);
+	free(s);
+	free(dir);
+	return r;
+}
+
+static int read_kernfs(struct inventory *inv, const char *root, char *err, size_t errlen)
+{
+	struct stat st;
+	char *s;
+	uint64_t v;
+	DIR *d;
+	struct dirent *de;
+	int r = 0;
+
+	s = read_at(root, "version");
+	if (!s) {
+		if (stat(root, &st))
+			set_err(err, errlen,
+				"%s does not exist: is kpart.ko loaded? (modprobe kpart; mount -t "
+				"kpart none %s)",
+				root, root);
+		else
+			set_err(err, errlen,
+				"the kpart control filesystem is not mounted at %s (mount -t kpart "
+				"none %s)",
+				root, root);
+		return -ENOENT;
+	}
+	inv->iface_version = atoi(s);
+	free(s);
+	if (read_u64(root, "pool_size", &v) == 0)
+		inv->pool_size = v;
+	if (read_u64(root, "pool_free", &v) == 0)
+		inv->pool_free = v;
+	if (read_str_field(root, "pool_range", &inv->pool_range))
+		return -ENOMEM;
+	s = read_at(root, "cpus_assigned");
+	if (s) {
+		cpuset_parse(&inv->assigned, s, NULL, 0);
+		free(s);
+	}
+
+	d = opendir(root);
+	if (!d) {
+		set_err(err, errlen, "cannot list %s: %s", root, strerror(errno));
+		return -errno;
+	}
+	while ((de = readdir(d))) {
+		struct inv_partition *p;
+		char *dir;
+
+		if (de->d_name[0] == '.' || strlen(de->d_name) >= KPART_NAME_MAX)
+			continue;
+		dir = kp_asprintf("%s/%s", root, de->d_name);
+		if (!dir) {
+			r = -ENOMEM;
+			break;
+		}
+		if (stat(dir, &st) || !S_ISDIR(st.st_mode)) {
+			free(dir);
+			continue;
+		}
+		p = inventory_add_partition(inv, de->d_name);
+		r = p ? read_partition(p, dir) : -ENOMEM;
+		free(dir);
+		if (r)
+			break;
+	}
+	closedir(d);
+	inventory_sort(inv);
+	if (r)
+		set_err(err, errlen, "out of memory reading %s", root);
+	return r;
+}
+
+struct inventory *inventory_read(const char *kernfs_root, const char *sysfs_root, char *err,
+				 size_t errlen)
+{
+	struct inventory *inv = inventory_new();
+
+	if (!inv) {
+		set_err(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (read_topology(inv, sysfs_root ? sysfs_root : PLAN_DEFAULT_SYSFS, err, errlen) ||
+	    read_kernfs(inv, kernfs_root ? kernfs_root : PLAN_DEFAULT_KERNFS, err, errlen)) {
+		inventory_free(inv);
+		return NULL;
+	}
+	return inv;
+}
+
+int inventory_refresh_partition(struct inventory *inv, const char *kernfs_root, const char *name)
+{
+	char *dir = kp_asprintf("%s/%s", kernfs_root ? kernfs_root : PLAN_DEFAULT_KERNFS, name);
+	struct inv_partition *p;
+	struct stat st;
+	int r;
+
+	if (!dir)
+		return -ENOMEM;
+	if (stat(dir, &st) || !S_ISDIR(st.st_mode)) {
+		inventory_remove_partition(inv, name);
+		free(dir);
+		return -ENOENT;
+	}
+	p = inventory_find(inv, name);
+	if (!p) {
+		p = inventory_add_partition(inv, name);
+		if (!p) {
+			free(dir);
+			return -ENOMEM;
+		}
+		r = read_partition(p, dir);
+		inventory_sort(inv);
+	} else {
+		bool hold = p->hold;
+
+		r = read_partition(p, dir);
+		p->hold = hold;
+	}
+	free(dir);
+	return r;
+}
+
+/* ------------------------------------------------------------------ JSON */
+
+static struct json_object *cpus_json(const struct cpuset *s)
+{
+	char *t = cpuset_format(s);
+	struct json_object *o = json_object_new_string(t ? t : "");
+
+	free(t);
+	return o;
+}
+
+struct json_object *inv_partition_to_json(const struct inv_partition *p)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "name", json_object_new_string(p->name));
+	json_object_object_add(o, "state", json_object_new_string(part_state_name(p->state)));
+	json_object_object_add(o, "cpus", cpus_json(&p->cpus));
+	json_object_object_add(o, "cpu_count", json_object_new_int((int)cpuset_count(&p->cpus)));
+	json_object_object_add(o, "memory", json_object_new_int64((int64_t)p->memory));
+	json_object_object_add(o, "memory_range", json_object_new_string(p->memory_range));
+	json_object_object_add(o, "kernel", json_object_new_string(p->kernel));
+	json_object_object_add(o, "initrd", json_object_new_string(p->initrd));
+	json_object_object_add(o, "cmdline", json_object_new_string(p->cmdline));
+	json_object_object_add(o, "console", json_object_new_string(p->console));
+	json_object_object_add(o, "exit_reason", json_object_new_string(p->exit_reason));
+	json_object_object_add(o, "boot_count", json_object_new_int64((int64_t)p->boot_count));
+	return o;
+}
+
+struct json_object *inventory_to_json(const struct inventory *inv)
+{
+	struct json_object *o = json_object_new_object(), *cpus = json_object_new_object();
+	struct json_object *nodes = json_object_new_array(), *pool = json_object_new_object();
+	struct json_object *parts = json_object_new_array();
+	struct cpuset fr;
+	size_t i;
+
+	json_object_object_add(o, "kernfs_version", json_object_new_int(inv->iface_version));
+	cpuset_init(&fr);
+	cpuset_copy(&fr, &inv->present);
+	cpuset_andnot(&fr, &inv->assigned);
+	cpuset_clear(&fr, 0);
+	json_object_object_add(cpus, "present", cpus_json(&inv->present));
+	json_object_object_add(cpus, "count",
+			       json_object_new_int((int)cpuset_count(&inv->present)));
+	json_object_object_add(cpus, "assigned", cpus_json(&inv->assigned));
+	json_object_object_add(cpus, "unassigned", cpus_json(&fr));
+	cpuset_free(&fr);
+	json_object_object_add(o, "cpus", cpus);
+	for (i = 0; i < inv->nnodes; i++) {
+		struct json_object *n = json_object_new_object();
+		struct cpuset a;
+
+		cpuset_init(&a);
+		cpuset_and(&a, &inv->node_cpus[i], &inv->assigned);
+		json_object_object_add(n, "node", json_object_new_int((int)i));
+		json_object_object_add(n, "cpus", cpus_json(&inv->node_cpus[i]));
+		json_object_object_add(n, "assigned", cpus_json(&a));
+		cpuset_free(&a);
+		json_object_array_add(nodes, n);
+	}
+	json_object_object_add(o, "numa_nodes", nodes);
+	json_object_object_add(pool, "size", json_object_new_int64((int64_t)inv->pool_size));
+	json_object_object_add(pool, "free", json_object_new_int64((int64_t)inv->pool_free));
+	json_object_object_add(pool, "range",
+			       json_object_new_string(inv->pool_range ? inv->pool_range : ""));
+	json_object_object_add(o, "pool", pool);
+	for (i = 0; i < inv->nparts; i++)
+		json_object_array_add(parts, inv_partition_to_json(&inv->parts[i]));
+	json_object_object_add(o, "partitions", parts);
+	return o;
+}

@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: MIT */
+/* Performing actions on the kpart control filesystem (docs/interfaces.md). */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static const char *root_or_default(const char *root)
+{
+	return root ? root : PLAN_DEFAULT_KERNFS;
+}
+
+/* What an errno means for a given file, per docs/interfaces.md. */
+static const char *explain(const char *attr, int e)
+{
+	if (!attr) /* mkdir/rmdir */
+		return e == EBUSY    ? "the partition is not stopped"
+		       : e == EEXIST ? "a partition of that name already exists"
+		       : e == ENOENT ? "no such partition"
+				     : NULL;
+	if (!strcmp(attr, "cpus"))
+		return e == EINVAL  ? "bad cpulist, CPU 0, or a CPU that is not present"
+		       : e == EBUSY ? "a CPU is held by another partition, or the partition is "
+				      "not stopped"
+				    : NULL;
+	if (!strcmp(attr, "memory"))
+		return e == ENOMEM  ? "the pool is too small or too fragmented"
+		       : e == EBUSY ? "the partition is not stopped"
+				    : NULL;
+	if (!strcmp(attr, "kernel"))
+		return e == ENOENT    ? "the kernel image does not exist"
+		       : e == ENOEXEC ? "not a bzImage with a 64-bit entry point"
+				      : NULL;
+	if (!strcmp(attr, "control"))
+		return e == EBUSY     ? "the partition is not stopped"
+		       : e == EINVAL  ? "cpus, memory or kernel is not set"
+		       : e == ENOENT  ? "the kernel or initrd image is missing"
+		       : e == ENOEXEC ? "the kernel is not a usable bzImage"
+		       : e == E2BIG   ? "the images do not fit in the partition's memory"
+				      : NULL;
+	return NULL;
+}
+
+static int fail(char *err, size_t errlen, int e, const char *what, const char *attr)
+{
+	const char *why = explain(attr, e);
+
+	if (err && errlen)
+		snprintf(err, errlen, "%s: %s%s%s%s", what, strerror(e), why ? " (" : "",
+			 why ? why : "", why ? ")" : "");
+	return -e;
+}
+
+static int write_attr(const char *root, const char *name, const char *attr, const char *value,
+		      char *err, size_t errlen)
+{
+	char *path = kp_asprintf("%s/%s/%s", root_or_default(root), name, attr);
+	char what[KPART_NAME_MAX + 2100];
+	int r;
+
+	if (!path)
+		return -ENOMEM;
+	r = kp_write_file(path, value);
+	if (r) {
+		snprintf(what, sizeof(what), "writing \"%.2048s\" to %s", value, path);
+		free(path);
+		return fail(err, errlen, -r, what, attr);
+	}
+	free(path);
+	return 0;
+}
+
+static int mk(const char *root, const char *name, bool create, char *err, size_t errlen)
+{
+	char *path = kp_asprintf("%s/%s", root_or_default(root), name);
+	char what[4200];
+	int r;
+
+	if (!path)
+		return -ENOMEM;
+	r = create ? mkdir(path, 0755) : rmdir(path);
+	if (r) {
+		int e = errno;
+
+		snprintf(what, sizeof(what), "%s %s", create ? "mkdir" : "rmdir", path);
+		free(path);
+		return fail(err, errlen, e, what, NULL);
+	}
+	free(path);
+	return 0;
+}
+
+int plan_action_exec(const char *kernfs_root, const struct plan_action *a, char *err, size_t errlen)
+{
+	switch (a->type) {
+	case ACT_STOP:
+		return write_attr(kernfs_root, a->name, "control", "stop", err, errlen);
+	case ACT_START:
+		return write_attr(kernfs_root, a->name, "control", "start", err, errlen);
+	case ACT_CREATE:
+		return mk(kernfs_root, a->name, true, err, errlen);
+	case ACT_DELETE:
+		return mk(kernfs_root, a->name, false, err, errlen);
+	case ACT_SET:
+		return write_attr(kernfs_root, a->name, a->attr, a->value, err, errlen);
+	}
+	return -EINVAL;
+}
+
+int plan_action_undo(const char *kernfs_root, const struct plan_action *a, char *err, size_t errlen)
+{
+	static const char *const attrs[] = {"kernel", "initrd", "cmdline", "console"};
+	size_t i;
+	int r;
+
+	switch (a->type) {
+	case ACT_STOP:
+		if (a->old_state == PART_RUNNING || a->old_state == PART_STARTING)
+			return write_attr(kernfs_root, a->name, "control", "start", err, errlen);
+		return 0;
+	case ACT_START:
+		return write_attr(kernfs_root, a->name, "control", "stop", err, errlen);
+	case ACT_CREATE:
+		return mk(kernfs_root, a->name, false, err, errlen);
+	case ACT_DELETE:
+		r = mk(kernfs_root, a->name, true, err, errlen);
+		for (i = 0; !r && i < ARRAY_SIZE(attrs); i++)
+			if (a->restore[i] && a->restore[i][0])
+				r = write_attr(kernfs_root, a->name, attrs[i], a->restore[i], err,
+					       errlen);
+		return r;
+	case ACT_SET:
+		/* No old value: the attribute was set on a partition this apply created,
+		 * and undoing the create removes it. */
+		if (!a->old)
+			return 0;
+		return write_attr(kernfs_root, a->name, a->attr, a->old, err, errlen);
+	}
+	return -EINVAL;
+}
+
+enum part_state kernfs_read_state(const char *kernfs_root, const char *name, int *error)
+{
+	char *path = kp_asprintf("%s/%s/state", root_or_default(kernfs_root), name), *s;
+	enum part_state st;
+
+	if (error)
+		*error = 0;
+	if (!path) {
+		if (error)
+			*error = -ENOMEM;
+		return PART_UNKNOWN;
+	}
+	s = kp_read_file(path);
+	free(path);
+	if (!s) {
+		if (error)
+			*error = -errno;
+		return PART_UNKNOWN;
+	}
+	st = part_state_parse(s);
+	free(s);
+	return st;
+}

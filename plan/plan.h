@@ -1,0 +1,361 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libkpartplan: the plan library shared by partd and partctl.
+ *
+ * A plan (docs/plans.md, schemas/plan.schema.json) is a JSON document that
+ * describes the partitions a machine should run. The library
+ *
+ *   - parses a plan (plan_parse, plan_load_file), checking the schema rules
+ *     in C and reporting every problem with its JSON path;
+ *   - reads the live machine (inventory_read): CPU and NUMA topology from
+ *     sysfs, pool and partitions from the kpart kernfs interface;
+ *   - validates a plan against the live machine (plan_validate), placing
+ *     partitions that ask for a CPU count instead of a cpulist;
+ *   - diffs a validated plan against the live machine into an ordered list
+ *     of kernfs operations (plan_diff) that partd executes (plan_action_exec)
+ *     and can undo (plan_action_undo).
+ *
+ * Nothing here keeps global state; every function is reentrant. Functions
+ * that can fail return 0 on success and a negative errno otherwise unless
+ * documented differently.
+ */
+#ifndef KPART_PLAN_H
+#define KPART_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <kpart/uapi.h>
+
+struct json_object;
+
+/* Highest plan format version this library understands. */
+#define PLAN_VERSION 1
+/* CPU numbers at or above this are rejected as nonsense. */
+#define CPUSET_MAX_CPUS 65536
+/* kernfs limit on the application kernel command line (bytes, no NUL). */
+#define PLAN_CMDLINE_MAX 2047
+
+#define PLAN_DEFAULT_PATH "/etc/kpart/plan.json"
+#define PLAN_DEFAULT_KERNFS KPART_FS_MOUNT
+#define PLAN_DEFAULT_SYSFS "/sys"
+#define PLAN_DEFAULT_SOCKET "/run/kpart/partd.sock"
+
+/* ---------------------------------------------------------------- cpusets */
+
+/* A growable CPU bitmap. Zero-initialise or cpuset_init() before use. */
+struct cpuset {
+	uint64_t *w;
+	unsigned nw; /* number of 64-bit words in w */
+};
+
+void cpuset_init(struct cpuset *s);
+void cpuset_free(struct cpuset *s);
+int cpuset_set(struct cpuset *s, unsigned cpu); /* -ENOMEM, -ERANGE */
+void cpuset_clear(struct cpuset *s, unsigned cpu);
+void cpuset_zero(struct cpuset *s);
+bool cpuset_test(const struct cpuset *s, unsigned cpu);
+unsigned cpuset_count(const struct cpuset *s);
+bool cpuset_empty(const struct cpuset *s);
+bool cpuset_equal(const struct cpuset *a, const struct cpuset *b);
+bool cpuset_subset(const struct cpuset *a, const struct cpuset *b); /* a within b */
+int cpuset_copy(struct cpuset *dst, const struct cpuset *src);
+int cpuset_and(struct cpuset *dst, const struct cpuset *a, const struct cpuset *b);
+int cpuset_or(struct cpuset *dst, const struct cpuset *src);	  /* dst |= src */
+void cpuset_andnot(struct cpuset *dst, const struct cpuset *src); /* dst &= ~src */
+/* Next CPU >= from in s, or -1. Iterate: for (c = cpuset_next(s, 0); c >= 0; c = cpuset_next(s, c +
+ * 1)) */
+int cpuset_next(const struct cpuset *s, unsigned from);
+/*
+ * Parse a cpulist ("0-3,8,10-11"; surrounding white space and a trailing
+ * newline are ignored; "" is the empty set). On error returns -EINVAL or
+ * -ERANGE and, if err is not NULL, a message in err.
+ */
+int cpuset_parse(struct cpuset *s, const char *text, char *err, size_t errlen);
+/* Format as a cpulist ("" when empty). Returns a malloc'd string or NULL. */
+char *cpuset_format(const struct cpuset *s);
+
+/* ------------------------------------------------------------ sizes, names */
+
+/*
+ * Parse a memory size: decimal digits with an optional binary suffix K, M,
+ * G or T (upper or lower case). Returns 0, -EINVAL or -ERANGE.
+ */
+int plan_parse_size(const char *text, uint64_t *bytes);
+/* Format bytes as the shortest exact form: "1G", "1536M", "4100K", "1234". */
+const char *plan_format_size(uint64_t bytes, char buf[32]);
+/*
+ * Check a partition name against the kernfs rules (1-31 characters from
+ * [A-Za-z0-9_.-], not starting with '.', not a top-level kernfs file name).
+ * Returns NULL when fine, else a static explanation.
+ */
+const char *plan_name_problem(const char *name);
+
+/* --------------------------------------------------------------- problems */
+
+enum problem_severity {
+	PROBLEM_ERROR,	 /* the plan is rejected */
+	PROBLEM_WARNING, /* reported, does not block */
+};
+
+struct problem {
+	enum problem_severity severity;
+	char *path;    /* JSON Pointer (RFC 6901) into the plan, "" = whole document */
+	char *message; /* what is wrong */
+	char *holder;  /* what currently holds the resource, or NULL */
+	char *hint;    /* a suggestion, or NULL */
+};
+
+struct problems {
+	struct problem *v;
+	size_t n, cap;
+	size_t nerrors;
+};
+
+void problems_init(struct problems *ps);
+void problems_free(struct problems *ps);
+/* Adds a problem and returns it (NULL only when out of memory). */
+struct problem *problem_add(struct problems *ps, enum problem_severity sev, const char *path,
+			    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void problem_holder(struct problem *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void problem_hint(struct problem *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/*
+ * Print problems for people, one block per problem:
+ *   plan.json: /partitions/1/cpus: error: CPU 3 is also requested by /partitions/0 (web)
+ *       held by: partition web (running)
+ *       hint: free CPUs on node 0: 6-7
+ */
+void problems_print(const struct problems *ps, const char *source, FILE *f);
+/* [{"severity","path","message","holder","hint"}], absent members omitted. */
+struct json_object *problems_to_json(const struct problems *ps);
+
+/* ------------------------------------------------------------------- plan */
+
+enum plan_cpus_mode {
+	PLAN_CPUS_NONE,	 /* missing or invalid */
+	PLAN_CPUS_LIST,	 /* "cpus": "2-3,5" */
+	PLAN_CPUS_COUNT, /* "cpus": {"count": 4, "numa_node": 1} */
+};
+
+/* Bits in plan_partition.invalid: fields that failed to parse. */
+enum {
+	PLAN_F_NAME = 1u << 0,
+	PLAN_F_CPUS = 1u << 1,
+	PLAN_F_MEMORY = 1u << 2,
+	PLAN_F_KERNEL = 1u << 3,
+	PLAN_F_INITRD = 1u << 4,
+	PLAN_F_CMDLINE = 1u << 5,
+	PLAN_F_CONSOLE = 1u << 6,
+	PLAN_F_DEVICES = 1u << 7,
+};
+
+struct plan_partition {
+	char name[KPART_NAME_MAX];
+	size_t index; /* position in "partitions" */
+	unsigned invalid;
+	enum plan_cpus_mode cpus_mode;
+	/* LIST: the CPUs written; COUNT: filled in by plan_validate (placement). */
+	struct cpuset cpus;
+	bool placed; /* COUNT mode and cpus is valid */
+	unsigned cpu_count;
+	int numa_node; /* COUNT mode: -1 = any node */
+	uint64_t memory;
+	char *kernel;  /* absolute path */
+	char *initrd;  /* absolute path or NULL (none) */
+	char *cmdline; /* NULL = "" */
+	char *console; /* NULL = not managed (left as the kernel has it) */
+	char **devices;
+	size_t ndevices;
+	bool autostart;
+	char *description;
+};
+
+struct plan {
+	int version;
+	char *description;
+	struct cpuset boot_cpus; /* always contains CPU 0 */
+	uint64_t pool_size;
+	struct plan_partition *parts;
+	size_t nparts;
+};
+
+/*
+ * Parse plan text (JSON; // and slash-star comments allowed). Returns a plan
+ * when the text is well-formed JSON, even if it breaks schema rules: those
+ * are added to ps (the offending fields are marked in ->invalid) so that
+ * plan_validate can report everything at once. Returns NULL when the text
+ * is not JSON (a problem says where) or memory ran out.
+ */
+struct plan *plan_parse(const char *text, size_t len, struct problems *ps);
+/* Read and parse a file; a read error becomes a problem with path "". */
+struct plan *plan_load_file(const char *path, struct problems *ps);
+void plan_free(struct plan *plan);
+const struct plan_partition *plan_find(const struct plan *plan, const char *name);
+/* Resolved plan as JSON (placed cpus as cpulists, sizes in bytes). */
+struct json_object *plan_to_json(const struct plan *plan);
+
+/* Key lists of the format, NULL-terminated (used to keep the schema honest). */
+extern const char *const plan_top_keys[];
+extern const char *const plan_pool_keys[];
+extern const char *const plan_partition_keys[];
+extern const char *const plan_cpus_keys[];
+
+/* -------------------------------------------------------------- inventory */
+
+enum part_state {
+	PART_UNKNOWN,
+	PART_STOPPED,
+	PART_STARTING,
+	PART_RUNNING,
+	PART_STOPPING,
+	PART_CRASHED,
+};
+const char *part_state_name(enum part_state s);
+enum part_state part_state_parse(const char *s);
+
+/* A partition as the kernel reports it. */
+struct inv_partition {
+	char name[KPART_NAME_MAX];
+	struct cpuset cpus;
+	uint64_t memory;
+	char *memory_range;
+	char *kernel, *initrd, *cmdline, *console; /* never NULL ("" when unset) */
+	enum part_state state;
+	char *exit_reason;
+	unsigned long boot_count;
+	/* Not from the kernel: partd sets this for partitions an operator
+	 * stopped, so plan_diff does not start them again. */
+	bool hold;
+};
+
+/* The live machine. */
+struct inventory {
+	int iface_version;
+	struct cpuset present;
+	unsigned ncpus;		  /* highest present CPU + 1 */
+	int *cpu_node;		  /* [ncpus]: NUMA node of each CPU, -1 unknown */
+	unsigned nnodes;	  /* highest node + 1 (at least 1) */
+	struct cpuset *node_cpus; /* [nnodes]: present CPUs per node */
+	uint64_t pool_size, pool_free;
+	char *pool_range;
+	struct cpuset assigned;
+	struct inv_partition *parts; /* sorted by name */
+	size_t nparts, capparts;
+	/* Prefix for kernel/initrd paths when checking files (fixtures); NULL = none. */
+	char *file_root;
+};
+
+/*
+ * Read the live machine: topology below sysfs_root (normally "/sys"),
+ * kpart state below kernfs_root (normally "/sys/fs/kpart"). Either may be
+ * NULL for the default. On failure returns NULL and a message in err.
+ */
+struct inventory *inventory_read(const char *kernfs_root, const char *sysfs_root, char *err,
+				 size_t errlen);
+/* Re-read one partition (after an event). Returns 0, -ENOENT when it is gone. */
+int inventory_refresh_partition(struct inventory *inv, const char *kernfs_root, const char *name);
+void inventory_free(struct inventory *inv);
+
+/* Building inventories by hand (tests, benchmarks). */
+struct inventory *inventory_new(void);
+/* Mark cpu present on node (node may be -1). */
+int inventory_add_cpu(struct inventory *inv, unsigned cpu, int node);
+/* Add a partition with empty strings and state stopped; keeps parts sorted. */
+struct inv_partition *inventory_add_partition(struct inventory *inv, const char *name);
+/* Call after the last inventory_add_partition of a batch (sorts). */
+void inventory_sort(struct inventory *inv);
+struct inv_partition *inventory_find(const struct inventory *inv, const char *name);
+void inventory_remove_partition(struct inventory *inv, const char *name);
+/* {"kernfs_version","cpus":{...},"numa_nodes":[...],"pool":{...},"partitions":[...]} */
+struct json_object *inventory_to_json(const struct inventory *inv);
+struct json_object *inv_partition_to_json(const struct inv_partition *p);
+
+/* ------------------------------------------------------------- validation */
+
+/*
+ * Check the plan against the machine and place CPU-count partitions.
+ * Every problem is added to ps. Returns the number of errors in ps after
+ * validation (ps may already hold parse problems; they count).
+ */
+size_t plan_validate(struct plan *plan, const struct inventory *inv, struct problems *ps);
+
+/* ------------------------------------------------------------------- diff */
+
+enum plan_action_type {
+	ACT_STOP,   /* write "stop" to NAME/control, wait for "stopped" */
+	ACT_DELETE, /* rmdir NAME */
+	ACT_CREATE, /* mkdir NAME */
+	ACT_SET,    /* write value to NAME/attr */
+	ACT_START,  /* write "start" to NAME/control, wait for "running" */
+};
+
+enum plan_phase {
+	PHASE_STOP,	 /* stop partitions that are removed or must change */
+	PHASE_RELEASE,	 /* give back CPUs and memory, delete removed partitions */
+	PHASE_CREATE,	 /* mkdir new partitions */
+	PHASE_CONFIGURE, /* write cpus, memory, kernel, initrd, cmdline, console */
+	PHASE_START,	 /* start what should run */
+};
+
+struct plan_action {
+	enum plan_action_type type;
+	enum plan_phase phase;
+	char name[KPART_NAME_MAX];
+	const char *attr; /* ACT_SET: "cpus", "memory", "kernel", ... */
+	char *value;	  /* ACT_SET: what to write */
+	char *old;	  /* ACT_SET: the value before (for undo and display) */
+	char *why;	  /* short reason, e.g. "not in plan", "autostart" */
+	/* ACT_STOP: the state before (undo starts it again if it ran).
+	 * ACT_DELETE: kernel/initrd/cmdline/console to restore on undo. */
+	enum part_state old_state;
+	char *restore[4];
+};
+
+struct plan_actions {
+	struct plan_action *v;
+	size_t n, cap;
+};
+
+void plan_actions_init(struct plan_actions *as);
+void plan_actions_free(struct plan_actions *as);
+/*
+ * Compute the ordered actions that turn inv into plan. The plan must have
+ * passed plan_validate without errors. Returns 0 or -ENOMEM.
+ */
+int plan_diff(const struct plan *plan, const struct inventory *inv, struct plan_actions *out);
+/*
+ * Actions for one partition: start (with a stop first if crashed) or stop.
+ * Returns 0, -ENOENT (no such partition) or -ENOMEM.
+ */
+int plan_actions_for_start(const struct inventory *inv, const char *name, struct plan_actions *out);
+int plan_actions_for_stop(const struct inventory *inv, const char *name, struct plan_actions *out);
+
+const char *plan_action_verb(enum plan_action_type t); /* "stop", "delete", ... */
+const char *plan_phase_name(enum plan_phase p);
+/* One line for people, diff style: "- stop web (definition changed)". */
+const char *plan_action_format(const struct plan_action *a, char *buf, size_t len);
+/* {"op","phase","name","attr","from","to","why"}, absent members omitted. */
+struct json_object *plan_action_to_json(const struct plan_action *a);
+struct json_object *plan_actions_to_json(const struct plan_actions *as);
+
+/* ----------------------------------------------------------- kernfs access */
+
+/*
+ * Perform (or undo) the kernfs operation of one action below kernfs_root.
+ * Waiting for state changes is the caller's business. On failure returns a
+ * negative errno and an explanation that names the file in err.
+ */
+int plan_action_exec(const char *kernfs_root, const struct plan_action *a, char *err,
+		     size_t errlen);
+int plan_action_undo(const char *kernfs_root, const struct plan_action *a, char *err,
+		     size_t errlen);
+/* Read NAME/state; PART_UNKNOWN with -errno in *error on failure. */
+enum part_state kernfs_read_state(const char *kernfs_root, const char *name, int *error);
+/* Read a small kernfs/sysfs file without trailing newline; malloc'd or NULL (errno set). */
+char *kp_read_file(const char *path);
+/* Write a whole value in one write(2); returns 0 or -errno. */
+int kp_write_file(const char *path, const char *value);
+
+#endif /* KPART_PLAN_H */

@@ -1,0 +1,750 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Validation of a plan against the live machine, and placement of
+ * partitions that ask for a CPU count. Linear in CPUs + partitions: CPU
+ * ownership is an array indexed by CPU, names go through a hash map, files
+ * are checked once per distinct path.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define OWN_FREE (-1)
+#define OWN_BOOT (-2)
+
+struct vctx {
+	struct plan *plan;
+	const struct inventory *inv;
+	struct problems *ps;
+	int *owner;	      /* [inv->ncpus]: plan partition index, OWN_FREE or OWN_BOOT */
+	int *live_owner;      /* [inv->ncpus]: inventory partition index or -1 */
+	unsigned *node_free;  /* [nnodes]: free CPUs per node */
+	size_t *cpu_problems; /* indexes into ps->v that get a "free CPUs" hint */
+	size_t ncpu_problems, capcpu_problems;
+	int oom;
+};
+
+static void note_cpu_problem(struct vctx *v, struct problem *p)
+{
+	if (!p)
+		return;
+	if (v->ncpu_problems == v->capcpu_problems) {
+		size_t cap = v->capcpu_problems ? v->capcpu_problems * 2 : 8;
+		size_t *n = realloc(v->cpu_problems, cap * sizeof(*n));
+
+		if (!n) {
+			v->oom = 1;
+			return;
+		}
+		v->cpu_problems = n;
+		v->capcpu_problems = cap;
+	}
+	v->cpu_problems[v->ncpu_problems++] = (size_t)(p - v->ps->v);
+}
+
+static char *fmt_set(const struct cpuset *s)
+{
+	char *t = cpuset_format(s);
+
+	return t ? t : strdup("?");
+}
+
+static const char *plural(const struct cpuset *s)
+{
+	return cpuset_count(s) == 1 ? "CPU" : "CPUs";
+}
+
+static char *part_label(const struct plan_partition *pp)
+{
+	if (pp->invalid & PLAN_F_NAME)
+		return kp_asprintf("/partitions/%zu", pp->index);
+	return kp_asprintf("/partitions/%zu (%s)", pp->index, pp->name);
+}
+
+/* "partition web (running)" for the live holders of the CPUs in s, or NULL. */
+static char *live_holders(struct vctx *v, const struct cpuset *s, const char *skip)
+{
+	char *out = NULL;
+	int c, last = -1, n = 0;
+
+	for (c = cpuset_next(s, 0); c >= 0; c = cpuset_next(s, (unsigned)c + 1)) {
+		int o;
+		const struct inv_partition *ip;
+		char *t;
+
+		if ((unsigned)c >= v->inv->ncpus || (o = v->live_owner[c]) < 0 || o == last)
+			continue;
+		ip = &v->inv->parts[o];
+		last = o;
+		if (skip && !strcmp(ip->name, skip))
+			continue;
+		if (++n > 3)
+			break;
+		t = kp_asprintf("%s%spartition %s (%s)", out ? out : "", out ? ", " : "", ip->name,
+				part_state_name(ip->state));
+		free(out);
+		out = t;
+	}
+	return out;
+}
+
+/* --------------------------------------------------------------- cpulists */
+
+static void check_list(struct vctx *v, struct plan_partition *pp)
+{
+	struct cpuset absent, boot, clash, boot0;
+	char *path = kp_asprintf("/partitions/%zu/cpus", pp->index);
+	int c, other = -1;
+	bool extra_others = false;
+
+	cpuset_init(&absent);
+	cpuset_init(&boot);
+	cpuset_init(&clash);
+	cpuset_init(&boot0);
+	for (c = cpuset_next(&pp->cpus, 0); c >= 0; c = cpuset_next(&pp->cpus, (unsigned)c + 1)) {
+		int o;
+
+		if (c == 0) {
+			cpuset_set(&boot0, 0);
+			continue;
+		}
+		if (!cpuset_test(&v->inv->present, (unsigned)c)) {
+			cpuset_set(&absent, (unsigned)c);
+			continue;
+		}
+		o = v->owner[c];
+		if (o == OWN_BOOT) {
+			cpuset_set(&boot, (unsigned)c);
+		} else if (o >= 0) {
+			cpuset_set(&clash, (unsigned)c);
+			if (other < 0)
+				other = o;
+			else if (o != other)
+				extra_others = true;
+		} else {
+			v->owner[c] = (int)pp->index;
+			if (v->inv->cpu_node[c] >= 0)
+				v->node_free[v->inv->cpu_node[c]]--;
+		}
+	}
+	if (!cpuset_empty(&boot0)) {
+		struct problem *p = problem_add(v->ps, PROBLEM_ERROR, path,
+						"CPU 0 always stays with the boot kernel");
+
+		problem_holder(p, "the boot kernel");
+		problem_hint(p, "remove CPU 0 from the list");
+		note_cpu_problem(v, p);
+	}
+	if (!cpuset_empty(&absent)) {
+		char *a = fmt_set(&absent), *pr = fmt_set(&v->inv->present);
+		struct problem *p =
+		    problem_add(v->ps, PROBLEM_ERROR, path, "%s %s %s not present on this machine",
+				plural(&absent), a, cpuset_count(&absent) == 1 ? "is" : "are");
+
+		problem_hint(p, "present CPUs are %s", pr);
+		free(a);
+		free(pr);
+		note_cpu_problem(v, p);
+	}
+	if (!cpuset_empty(&boot)) {
+		char *a = fmt_set(&boot), *b = fmt_set(&v->plan->boot_cpus);
+		struct problem *p =
+		    problem_add(v->ps, PROBLEM_ERROR, path, "%s %s %s left to the boot kernel",
+				plural(&boot), a, cpuset_count(&boot) == 1 ? "is" : "are");
+
+		problem_holder(p, "the boot kernel (/boot_cpus is \"%s\")", b);
+		problem_hint(p, "pick other CPUs, or shrink /boot_cpus");
+		free(a);
+		free(b);
+		note_cpu_problem(v, p);
+	}
+	if (!cpuset_empty(&clash)) {
+		char *a = fmt_set(&clash), *lbl = part_label(&v->plan->parts[other]);
+		char *live = live_holders(v, &clash, NULL);
+		struct problem *p =
+		    problem_add(v->ps, PROBLEM_ERROR, path, "%s %s %s also requested by %s%s",
+				plural(&clash), a, cpuset_count(&clash) == 1 ? "is" : "are", lbl,
+				extra_others ? " and others" : "");
+
+		if (live)
+			problem_holder(p, "%s in this plan; now held by %s", lbl, live);
+		else
+			problem_holder(p, "%s in this plan", lbl);
+		free(a);
+		free(lbl);
+		free(live);
+		note_cpu_problem(v, p);
+	}
+	if (!cpuset_empty(&absent) || !cpuset_empty(&boot) || !cpuset_empty(&clash) ||
+	    !cpuset_empty(&boot0))
+		pp->invalid |= PLAN_F_CPUS;
+	cpuset_free(&absent);
+	cpuset_free(&boot);
+	cpuset_free(&clash);
+	cpuset_free(&boot0);
+	free(path);
+}
+
+/* ---------------------------------------------------------------- placing */
+
+/* Keep the CPUs a live partition of the same name already has, if they fit. */
+static bool keep_live(struct vctx *v, struct plan_partition *pp)
+{
+	const struct inv_partition *ip = inventory_find(v->inv, pp->name);
+	int c;
+
+	if (!ip || cpuset_count(&ip->cpus) != pp->cpu_count)
+		return false;
+	for (c = cpuset_next(&ip->cpus, 0); c >= 0; c = cpuset_next(&ip->cpus, (unsigned)c + 1)) {
+		if (c == 0 || (unsigned)c >= v->inv->ncpus ||
+		    !cpuset_test(&v->inv->present, (unsigned)c) || v->owner[c] != OWN_FREE)
+			return false;
+		if (pp->numa_node >= 0 && v->inv->cpu_node[c] != pp->numa_node)
+			return false;
+	}
+	for (c = cpuset_next(&ip->cpus, 0); c >= 0; c = cpuset_next(&ip->cpus, (unsigned)c + 1)) {
+		v->owner[c] = (int)pp->index;
+		if (v->inv->cpu_node[c] >= 0)
+			v->node_free[v->inv->cpu_node[c]]--;
+	}
+	cpuset_copy(&pp->cpus, &ip->cpus);
+	pp->placed = true;
+	return true;
+}
+
+/* Take n free CPUs from set, lowest first, scanning from *cursor. */
+static void take_from(struct vctx *v, struct plan_partition *pp, const struct cpuset *set,
+		      unsigned *cursor, unsigned n)
+{
+	int c;
+
+	for (c = cpuset_next(set, *cursor); c >= 0 && n; c = cpuset_next(set, (unsigned)c + 1)) {
+		if (c == 0 || v->owner[c] != OWN_FREE)
+			continue;
+		v->owner[c] = (int)pp->index;
+		if (v->inv->cpu_node[c] >= 0)
+			v->node_free[v->inv->cpu_node[c]]--;
+		cpuset_set(&pp->cpus, (unsigned)c);
+		n--;
+	}
+	*cursor = c >= 0 ? (unsigned)c : ~0u >> 1;
+}
+
+/* Who holds the CPUs of node (or all nodes when node < 0): boot kernel and plan partitions. */
+static char *node_holders(struct vctx *v, int node)
+{
+	const struct cpuset *set = node >= 0 ? &v->inv->node_cpus[node] : &v->inv->present;
+	struct cpuset boot;
+	char *out = NULL, *t;
+	int c, last = OWN_FREE, n = 0;
+
+	cpuset_init(&boot);
+	for (c = cpuset_next(set, 0); c >= 0; c = cpuset_next(set, (unsigned)c + 1)) {
+		int o = c == 0 ? OWN_BOOT : v->owner[c];
+
+		if (o == OWN_BOOT)
+			cpuset_set(&boot, (unsigned)c);
+	}
+	if (!cpuset_empty(&boot)) {
+		char *b = fmt_set(&boot);
+
+		out = kp_asprintf("the boot kernel (%s)", b);
+		free(b);
+	}
+	cpuset_free(&boot);
+	for (c = cpuset_next(set, 0); c >= 0; c = cpuset_next(set, (unsigned)c + 1)) {
+		int o = v->owner[c];
+
+		if (o < 0 || o == last)
+			continue;
+		last = o;
+		if (++n > 4) {
+			t = kp_asprintf("%s, ...", out ? out : "");
+			free(out);
+			out = t;
+			break;
+		}
+		t = kp_asprintf("%s%s%s (%u)", out ? out : "", out ? ", " : "",
+				v->plan->parts[o].name, cpuset_count(&v->plan->parts[o].cpus));
+		free(out);
+		out = t;
+	}
+	return out;
+}
+
+static void place_all(struct vctx *v)
+{
+	struct plan *plan = v->plan;
+	unsigned *cursor = calloc(v->inv->nnodes + 1, sizeof(*cursor));
+	unsigned global_cursor = 1;
+	size_t i;
+
+	if (!cursor) {
+		v->oom = 1;
+		return;
+	}
+	/* Pass 1: keep what is already in place, so unchanged partitions stay untouched. */
+	for (i = 0; i < plan->nparts; i++) {
+		struct plan_partition *pp = &plan->parts[i];
+
+		if (pp->cpus_mode == PLAN_CPUS_COUNT &&
+		    !(pp->invalid & (PLAN_F_CPUS | PLAN_F_NAME)))
+			keep_live(v, pp);
+	}
+	/* Pass 2: place the rest, lowest free CPUs first. */
+	for (i = 0; i < plan->nparts; i++) {
+		struct plan_partition *pp = &plan->parts[i];
+		char *path;
+		int node = pp->numa_node;
+
+		if (pp->cpus_mode != PLAN_CPUS_COUNT || (pp->invalid & PLAN_F_CPUS) || pp->placed)
+			continue;
+		path = kp_asprintf("/partitions/%zu/cpus", pp->index);
+		if (node >= 0 &&
+		    ((unsigned)node >= v->inv->nnodes || cpuset_empty(&v->inv->node_cpus[node]))) {
+			struct problem *p = problem_add(v->ps, PROBLEM_ERROR, path,
+							"NUMA node %d does not exist here", node);
+
+			problem_hint(p, "this machine has node%s 0%s%u",
+				     v->inv->nnodes > 1 ? "s" : "", v->inv->nnodes > 1 ? "-" : "",
+				     v->inv->nnodes > 1 ? v->inv->nnodes - 1 : 0);
+			pp->invalid |= PLAN_F_CPUS;
+			free(path);
+			continue;
+		}
+		if (node < 0) {
+			/* any node: the first that fits as a whole */
+			unsigned n;
+
+			for (n = 0; n < v->inv->nnodes; n++)
+				if (v->node_free[n] >= pp->cpu_count)
+					break;
+			if (n < v->inv->nnodes)
+				node = (int)n;
+		}
+		if (node >= 0 && v->node_free[node] >= pp->cpu_count) {
+			take_from(v, pp, &v->inv->node_cpus[node], &cursor[node], pp->cpu_count);
+			pp->placed = true;
+		} else if (pp->numa_node < 0) {
+			unsigned total = 0, n;
+
+			for (n = 0; n < v->inv->nnodes; n++)
+				total += v->node_free[n];
+			if (total >= pp->cpu_count) {
+				struct problem *p;
+
+				take_from(v, pp, &v->inv->present, &global_cursor, pp->cpu_count);
+				pp->placed = true;
+				p = problem_add(v->ps, PROBLEM_WARNING, path,
+						"no single NUMA node has %u free CPUs; the "
+						"partition spans nodes",
+						pp->cpu_count);
+				problem_hint(p, "give it a numa_node, or fewer CPUs");
+			} else {
+				char *h = node_holders(v, -1);
+				struct problem *p = problem_add(
+				    v->ps, PROBLEM_ERROR, path,
+				    "needs %u CPUs but only %u are free on this machine",
+				    pp->cpu_count, total);
+
+				problem_holder(p, "%s", h ? h : "nothing");
+				problem_hint(p, "lower the count, or shrink other partitions");
+				free(h);
+				pp->invalid |= PLAN_F_CPUS;
+			}
+		} else {
+			char *h = node_holders(v, node), *nc = fmt_set(&v->inv->node_cpus[node]);
+			struct problem *p = problem_add(
+			    v->ps, PROBLEM_ERROR, path,
+			    "needs %u CPUs on NUMA node %d but only %u of its CPUs (%s) are free",
+			    pp->cpu_count, node, v->node_free[node], nc);
+
+			problem_holder(p, "%s", h ? h : "nothing");
+			problem_hint(p,
+				     "lower the count, use another node, or move CPUs of other "
+				     "partitions off node %d",
+				     node);
+			free(h);
+			free(nc);
+			pp->invalid |= PLAN_F_CPUS;
+		}
+		free(path);
+	}
+	free(cursor);
+}
+
+/* Add "free CPUs ..." hints to the CPU problems once placement is known. */
+static void add_free_hints(struct vctx *v)
+{
+	struct cpuset fr;
+	char *text = NULL, *t;
+	size_t i;
+	unsigned n;
+	int c;
+
+	if (!v->ncpu_problems)
+		return;
+	cpuset_init(&fr);
+	for (n = 0; n < v->inv->nnodes; n++) {
+		char *s;
+
+		cpuset_zero(&fr);
+		for (c = cpuset_next(&v->inv->node_cpus[n], 0); c >= 0;
+		     c = cpuset_next(&v->inv->node_cpus[n], (unsigned)c + 1))
+			if (c && v->owner[c] == OWN_FREE)
+				cpuset_set(&fr, (unsigned)c);
+		if (cpuset_empty(&fr))
+			continue;
+		s = fmt_set(&fr);
+		t = kp_asprintf("%s%s%s (node %u)", text ? text : "", text ? ", " : "", s, n);
+		free(s);
+		free(text);
+		text = t;
+	}
+	cpuset_free(&fr);
+	for (i = 0; i < v->ncpu_problems; i++) {
+		struct problem *p = &v->ps->v[v->cpu_problems[i]];
+		char *old = p->hint;
+
+		if (text && old)
+			problem_hint(p, "%s; free CPUs: %s", old, text);
+		else if (text)
+			problem_hint(p, "free CPUs: %s", text);
+		else if (!old)
+			problem_hint(p, "no CPUs are free: shrink other partitions or /boot_cpus");
+		if (p->hint != old)
+			free(old);
+	}
+	free(text);
+}
+
+/* ------------------------------------------------------------------ files */
+
+enum file_verdict {
+	FILE_OK,
+	FILE_MISSING,
+	FILE_NOT_REGULAR,
+	FILE_UNREADABLE,
+	FILE_NOT_BZIMAGE,
+	FILE_NOT_64BIT
+};
+
+static enum file_verdict check_file(const char *root, const char *path, bool kernel, int *err)
+{
+	char *full = kp_asprintf("%s%s", root ? root : "", path);
+	unsigned char hdr[0x240];
+	struct stat st;
+	ssize_t r;
+	int fd;
+
+	*err = 0;
+	if (!full)
+		return FILE_UNREADABLE;
+	if (stat(full, &st)) {
+		*err = errno;
+		free(full);
+		return errno == ENOENT || errno == ENOTDIR ? FILE_MISSING : FILE_UNREADABLE;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		free(full);
+		return FILE_NOT_REGULAR;
+	}
+	if (!kernel) {
+		free(full);
+		return FILE_OK;
+	}
+	fd = open(full, O_RDONLY | O_CLOEXEC);
+	free(full);
+	if (fd < 0) {
+		*err = errno;
+		return FILE_UNREADABLE;
+	}
+	r = pread(fd, hdr, sizeof(hdr), 0);
+	close(fd);
+	/* x86 boot protocol: "HdrS" at 0x202, version at 0x206, xloadflags at 0x236 */
+	if (r < (ssize_t)sizeof(hdr) || memcmp(hdr + 0x202, "HdrS", 4))
+		return FILE_NOT_BZIMAGE;
+	if ((hdr[0x206] | hdr[0x207] << 8) < 0x20c || !(hdr[0x236] & 1))
+		return FILE_NOT_64BIT;
+	return FILE_OK;
+}
+
+struct fcache {
+	struct strmap map; /* path -> verdict << 16 | errno */
+};
+
+static void check_path(struct vctx *v, struct fcache *fc, size_t idx, const char *what,
+		       const char *file, bool kernel)
+{
+	size_t val;
+	enum file_verdict fv;
+	int e;
+	char *path;
+	struct problem *p = NULL;
+
+	if (strmap_get(&fc->map, file, &val)) {
+		fv = (enum file_verdict)(val >> 16);
+		e = (int)(val & 0xffff);
+	} else {
+		fv = check_file(v->inv->file_root, file, kernel, &e);
+		if (strmap_insert(&fc->map, file, (size_t)fv << 16 | (size_t)e, NULL) < 0)
+			v->oom = 1;
+	}
+	if (fv == FILE_OK)
+		return;
+	path = kp_asprintf("/partitions/%zu/%s", idx, what);
+	switch (fv) {
+	case FILE_MISSING:
+		p = problem_add(v->ps, PROBLEM_ERROR, path, "%s %s does not exist", what, file);
+		problem_hint(p, "install the %s there, or fix the path", what);
+		break;
+	case FILE_NOT_REGULAR:
+		p = problem_add(v->ps, PROBLEM_ERROR, path, "%s %s is not a regular file", what,
+				file);
+		break;
+	case FILE_UNREADABLE:
+		p = problem_add(v->ps, PROBLEM_ERROR, path, "%s %s cannot be read: %s", what, file,
+				strerror(e));
+		break;
+	case FILE_NOT_BZIMAGE:
+		p = problem_add(v->ps, PROBLEM_ERROR, path,
+				"kernel %s is not a bzImage (no x86 boot header)", file);
+		problem_hint(p, "use arch/x86/boot/bzImage, not vmlinux or a compressed vmlinux");
+		break;
+	case FILE_NOT_64BIT:
+		p = problem_add(v->ps, PROBLEM_ERROR, path,
+				"kernel %s has no 64-bit entry point (boot protocol < 2.12 or "
+				"XLF_KERNEL_64 unset)",
+				file);
+		problem_hint(p, "build the application kernel for x86-64 (CONFIG_X86_64=y)");
+		break;
+	case FILE_OK:
+		break;
+	}
+	free(path);
+}
+
+/* ------------------------------------------------------------------- main */
+
+static int cmp_mem_desc(const void *a, const void *b)
+{
+	const struct plan_partition *x = *(const struct plan_partition *const *)a;
+	const struct plan_partition *y = *(const struct plan_partition *const *)b;
+
+	return x->memory < y->memory ? 1 : x->memory > y->memory ? -1 : 0;
+}
+
+static void check_memory(struct vctx *v)
+{
+	struct plan *plan = v->plan;
+	uint64_t total = 0, limit = v->inv->pool_size, at_limit = 0;
+	size_t i, over = SIZE_MAX;
+	char b1[32], b2[32], b3[32];
+
+	if (plan->pool_size && plan->pool_size < limit)
+		limit = plan->pool_size;
+	for (i = 0; i < plan->nparts; i++) {
+		struct plan_partition *pp = &plan->parts[i];
+
+		if (pp->invalid & PLAN_F_MEMORY)
+			continue;
+		if (pp->memory > limit) {
+			char *path = kp_asprintf("/partitions/%zu/memory", i);
+			struct problem *p = problem_add(
+			    v->ps, PROBLEM_ERROR, path, "%s is more than the whole pool (%s)",
+			    plan_format_size(pp->memory, b1), plan_format_size(limit, b2));
+
+			problem_hint(p, "boot with kpart_pool=%s or more, and update /pool/size",
+				     plan_format_size(pp->memory, b3));
+			free(path);
+		}
+		if (total + pp->memory > limit && over == SIZE_MAX && pp->memory <= limit) {
+			over = i;
+			at_limit = total;
+		}
+		total += pp->memory;
+	}
+	if (over != SIZE_MAX) {
+		const struct plan_partition **sorted = malloc(plan->nparts * sizeof(*sorted));
+		char *path = kp_asprintf("/partitions/%zu/memory", over), *h = NULL, *t;
+		size_t n = 0, k;
+		struct problem *p =
+		    problem_add(v->ps, PROBLEM_ERROR, path,
+				"the partitions need %s of memory in total but the pool has %s "
+				"(%s already taken by the partitions before this one)",
+				plan_format_size(total, b1), plan_format_size(limit, b2),
+				plan_format_size(at_limit, b3));
+
+		if (sorted) {
+			for (k = 0; k < plan->nparts; k++)
+				if (!(plan->parts[k].invalid & PLAN_F_MEMORY))
+					sorted[n++] = &plan->parts[k];
+			qsort(sorted, n, sizeof(*sorted), cmp_mem_desc);
+			for (k = 0; k < n && k < 4; k++) {
+				t = kp_asprintf("%s%s%s %s", h ? h : "", h ? ", " : "",
+						sorted[k]->name,
+						plan_format_size(sorted[k]->memory, b1));
+				free(h);
+				h = t;
+			}
+			if (n > 4) {
+				t = kp_asprintf("%s, and %zu more", h ? h : "", n - 4);
+				free(h);
+				h = t;
+			}
+			problem_holder(p, "largest: %s", h ? h : "?");
+		}
+		problem_hint(
+		    p, "reduce memory by %s, or boot with kpart_pool=%s and update /pool/size",
+		    plan_format_size(total - limit, b1), plan_format_size(total, b2));
+		free(h);
+		free(sorted);
+		free(path);
+	}
+}
+
+size_t plan_validate(struct plan *plan, const struct inventory *inv, struct problems *ps)
+{
+	struct vctx v = {.plan = plan, .inv = inv, .ps = ps};
+	struct strmap names = {0};
+	struct fcache fc = {0};
+	char b1[32], b2[32];
+	size_t i;
+	int c;
+
+	if (inv->iface_version != KPART_IFACE_VERSION) {
+		struct problem *p = problem_add(ps, PROBLEM_ERROR, "",
+						"the kernel's kpart interface is version %d; this "
+						"software speaks version %d",
+						inv->iface_version, KPART_IFACE_VERSION);
+
+		problem_hint(p, "install matching kpart user-space tools and module");
+	}
+
+	/* Pool. */
+	if (plan->pool_size && plan->pool_size > inv->pool_size) {
+		struct problem *p = problem_add(
+		    ps, PROBLEM_ERROR, "/pool/size",
+		    "the plan expects a pool of %s but the machine reserved %s",
+		    plan_format_size(plan->pool_size, b1), plan_format_size(inv->pool_size, b2));
+
+		problem_holder(p, "the boot kernel (kpart_pool= on its command line)");
+		problem_hint(p, "boot with kpart_pool=%s, or lower /pool/size",
+			     plan_format_size(plan->pool_size, b1));
+	} else if (plan->pool_size && plan->pool_size < inv->pool_size) {
+		struct problem *p = problem_add(
+		    ps, PROBLEM_WARNING, "/pool/size",
+		    "the machine reserved a pool of %s, more than the %s this plan uses",
+		    plan_format_size(inv->pool_size, b1), plan_format_size(plan->pool_size, b2));
+
+		problem_hint(p, "set /pool/size to %s to use all of it",
+			     plan_format_size(inv->pool_size, b1));
+	}
+
+	/* Names. */
+	if (strmap_init(&names, plan->nparts) || strmap_init(&fc.map, 16)) {
+		v.oom = 1;
+		goto out;
+	}
+	for (i = 0; i < plan->nparts; i++) {
+		struct plan_partition *pp = &plan->parts[i];
+		size_t first;
+
+		if (pp->invalid & PLAN_F_NAME)
+			continue;
+		if (strmap_insert(&names, pp->name, i, &first) == 0) {
+			char *path = kp_asprintf("/partitions/%zu/name", i);
+			struct problem *p =
+			    problem_add(ps, PROBLEM_ERROR, path, "duplicate name \"%s\"", pp->name);
+
+			problem_holder(p, "/partitions/%zu", first);
+			problem_hint(p, "every partition needs its own name");
+			free(path);
+			pp->invalid |= PLAN_F_NAME;
+		}
+	}
+
+	/* CPUs. */
+	v.owner = malloc((inv->ncpus + 1) * sizeof(*v.owner));
+	v.live_owner = malloc((inv->ncpus + 1) * sizeof(*v.live_owner));
+	v.node_free = calloc(inv->nnodes + 1, sizeof(*v.node_free));
+	if (!v.owner || !v.live_owner || !v.node_free) {
+		v.oom = 1;
+		goto out;
+	}
+	for (c = 0; c < (int)inv->ncpus; c++) {
+		v.owner[c] = OWN_FREE;
+		v.live_owner[c] = -1;
+		if (cpuset_test(&inv->present, (unsigned)c) && inv->cpu_node[c] >= 0 && c != 0)
+			v.node_free[inv->cpu_node[c]]++;
+	}
+	for (i = 0; i < inv->nparts; i++) {
+		const struct cpuset *s = &inv->parts[i].cpus;
+
+		for (c = cpuset_next(s, 0); c >= 0; c = cpuset_next(s, (unsigned)c + 1))
+			if ((unsigned)c < inv->ncpus)
+				v.live_owner[c] = (int)i;
+	}
+	for (c = cpuset_next(&plan->boot_cpus, 0); c >= 0;
+	     c = cpuset_next(&plan->boot_cpus, (unsigned)c + 1)) {
+		if (!cpuset_test(&inv->present, (unsigned)c)) {
+			if (c) {
+				struct problem *p =
+				    problem_add(ps, PROBLEM_WARNING, "/boot_cpus",
+						"CPU %d is not present on this machine", c);
+				char *pr = fmt_set(&inv->present);
+
+				problem_hint(p, "present CPUs are %s", pr);
+				free(pr);
+			}
+			continue;
+		}
+		if (v.owner[c] == OWN_FREE && c && inv->cpu_node[c] >= 0)
+			v.node_free[inv->cpu_node[c]]--;
+		v.owner[c] = OWN_BOOT;
+	}
+	for (i = 0; i < plan->nparts; i++)
+		if (plan->parts[i].cpus_mode == PLAN_CPUS_LIST &&
+		    !(plan->parts[i].invalid & PLAN_F_CPUS))
+			check_list(&v, &plan->parts[i]);
+	place_all(&v);
+	add_free_hints(&v);
+
+	/* Memory. */
+	check_memory(&v);
+
+	/* Files and devices. */
+	for (i = 0; i < plan->nparts; i++) {
+		struct plan_partition *pp = &plan->parts[i];
+
+		if (pp->kernel && !(pp->invalid & PLAN_F_KERNEL))
+			check_path(&v, &fc, i, "kernel", pp->kernel, true);
+		if (pp->initrd && !(pp->invalid & PLAN_F_INITRD))
+			check_path(&v, &fc, i, "initrd", pp->initrd, false);
+		if (pp->ndevices) {
+			char *path = kp_asprintf("/partitions/%zu/devices", i);
+			struct problem *p = problem_add(
+			    ps, PROBLEM_ERROR, path,
+			    "device assignment is not available in kpart interface version %d",
+			    inv->iface_version);
+
+			problem_hint(p, "leave \"devices\" empty until the kernel supports it");
+			free(path);
+		}
+	}
+out:
+	if (v.oom)
+		problem_add(ps, PROBLEM_ERROR, "", "out of memory while validating");
+	strmap_free(&names);
+	strmap_free(&fc.map);
+	free(v.owner);
+	free(v.live_owner);
+	free(v.node_free);
+	free(v.cpu_problems);
+	return ps->nerrors;
+}

@@ -1,0 +1,485 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests: plan parsing and the schema rules checked in C. */
+#include "testutil.h"
+
+/* A plan with one partition whose body is P (a JSON object's members). */
+#define ONE(P) "{\"version\":1,\"pool\":{\"size\":\"4G\"},\"partitions\":[{" P "}]}"
+#define GOOD_PART                                                                                  \
+	"\"name\":\"web\",\"cpus\":\"2-3\",\"memory\":\"1G\",\"kernel\":\"/boot/kpart/bzImage\""
+
+/* Parse expecting a plan object back; returns it (caller frees). */
+static struct plan *must_parse(const char *text, struct problems *ps)
+{
+	struct plan *p = parse_str(text, ps);
+
+	if (!p) {
+		dump_problems(ps);
+		fail_msg("plan_parse returned NULL");
+	}
+	return p;
+}
+
+static void test_minimal(void **state)
+{
+	struct problems ps;
+	struct plan *p;
+	const struct plan_partition *pp;
+
+	(void)state;
+	problems_init(&ps);
+	p = must_parse(ONE(GOOD_PART), &ps);
+	assert_int_equal(ps.n, 0);
+	assert_int_equal(p->version, 1);
+	assert_int_equal(p->pool_size, 4ull << 30);
+	assert_int_equal(cpuset_count(&p->boot_cpus), 1);
+	assert_true(cpuset_test(&p->boot_cpus, 0));
+	assert_int_equal(p->nparts, 1);
+	pp = &p->parts[0];
+	assert_string_equal(pp->name, "web");
+	assert_int_equal(pp->cpus_mode, PLAN_CPUS_LIST);
+	assert_int_equal(cpuset_count(&pp->cpus), 2);
+	assert_int_equal(pp->memory, 1ull << 30);
+	assert_string_equal(pp->kernel, "/boot/kpart/bzImage");
+	assert_null(pp->initrd);
+	assert_null(pp->cmdline);
+	assert_null(pp->console);
+	assert_true(pp->autostart); /* default */
+	assert_int_equal(pp->invalid, 0);
+	assert_ptr_equal(plan_find(p, "web"), pp);
+	assert_null(plan_find(p, "nope"));
+	plan_free(p);
+	problems_free(&ps);
+}
+
+static void test_full_partition(void **state)
+{
+	struct problems ps;
+	struct plan *p;
+	const struct plan_partition *pp;
+
+	(void)state;
+	problems_init(&ps);
+	p = must_parse(
+	    "{\"version\":1,\"description\":\"d\",\"boot_cpus\":\"1-2\","
+	    "\"pool\":{\"size\":8589934592,\"description\":\"x\"},\"partitions\":["
+	    "{\"name\":\"a.b-c_d\",\"description\":\"x\",\"cpus\":{\"count\":4,"
+	    "\"numa_node\":1},\"memory\":268435456,\"kernel\":\"/k\",\"initrd\":\"/i\","
+	    "\"cmdline\":\"console=ttyS1 x=//y\",\"console\":\"io:0x2f8\","
+	    "\"devices\":[\"0000:03:00.0\",\"04:1f.7\"],\"autostart\":false},"
+	    "{\"name\":\"n2\",\"cpus\":{\"count\":1},\"memory\":\"4K\",\"kernel\":\"/k\","
+	    "\"initrd\":\"\",\"console\":\"none\"}]}",
+	    &ps);
+	assert_int_equal(ps.n, 0);
+	assert_string_equal(p->description, "d");
+	assert_true(cpuset_test(&p->boot_cpus, 0)); /* CPU 0 is always added */
+	assert_int_equal(cpuset_count(&p->boot_cpus), 3);
+	assert_int_equal(p->pool_size, 8ull << 30);
+	pp = &p->parts[0];
+	assert_int_equal(pp->cpus_mode, PLAN_CPUS_COUNT);
+	assert_int_equal(pp->cpu_count, 4);
+	assert_int_equal(pp->numa_node, 1);
+	assert_int_equal(pp->memory, 256ull << 20);
+	assert_string_equal(pp->initrd, "/i");
+	assert_string_equal(pp->cmdline, "console=ttyS1 x=//y");
+	assert_string_equal(pp->console, "io:0x2f8");
+	assert_int_equal(pp->ndevices, 2);
+	assert_string_equal(pp->devices[1], "04:1f.7");
+	assert_false(pp->autostart);
+	pp = &p->parts[1];
+	assert_int_equal(pp->numa_node, -1);
+	assert_null(pp->initrd); /* "" means none */
+	assert_string_equal(pp->console, "none");
+	assert_int_equal(pp->index, 1);
+	plan_free(p);
+	problems_free(&ps);
+}
+
+static void test_comments(void **state)
+{
+	struct problems ps;
+	struct plan *p;
+
+	(void)state;
+	problems_init(&ps);
+	p = must_parse(
+	    "// leading comment\n"
+	    "{ /* block\n comment */ \"version\": 1, // trailing\n"
+	    "  \"pool\": {\"size\": \"1G\"},\n"
+	    "  \"partitions\": [ { \"name\": \"a\", \"cpus\": \"1\", \"memory\": \"4K\",\n"
+	    "    \"kernel\": \"/k\", \"cmdline\": \"url=http://x/*y*/ z\" } ] }\n"
+	    "/* done */\n",
+	    &ps);
+	assert_int_equal(ps.n, 0);
+	/* comment markers inside strings are text */
+	assert_string_equal(p->parts[0].cmdline, "url=http://x/*y*/ z");
+	plan_free(p);
+	problems_free(&ps);
+}
+
+static void test_malformed(void **state)
+{
+	static const struct {
+		const char *text, *needle;
+	} cases[] = {
+	    {"{\"version\":1,\n\"pool\":{\"size\":1},}", "line 2, column 19"},
+	    {"{\"version\":1", "malformed JSON"},
+	    {"{\"a\": 'x'}", "malformed JSON at line 1"},
+	    {"{} {}", "malformed JSON"},
+	    {"{\"a\":1} /* open", "never closed"},
+	    {"", "empty"},
+	    {"  \n// only a comment\n", "empty"},
+	    {"[1,2,]", "malformed JSON"},
+	    {"{\"a\":01}", "malformed JSON"},
+	    {"{\"a\":1}\0x", "NUL"},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct problems ps;
+		struct plan *p;
+		size_t len = strlen(cases[i].text);
+
+		if (strstr(cases[i].needle, "NUL"))
+			len += 2;
+		problems_init(&ps);
+		p = plan_parse(cases[i].text, len, &ps);
+		assert_null(p);
+		assert_int_equal(ps.nerrors, 1);
+		assert_string_equal(ps.v[0].path, "");
+		assert_problem(&ps, "", cases[i].needle);
+		problems_free(&ps);
+	}
+}
+
+static void test_not_an_object(void **state)
+{
+	struct problems ps;
+	struct plan *p;
+
+	(void)state;
+	problems_init(&ps);
+	p = must_parse("[]", &ps);
+	assert_problem(&ps, "", "must be a JSON object, not an array");
+	plan_free(p);
+	problems_free(&ps);
+}
+
+static void test_duplicate_keys(void **state)
+{
+	struct problems ps;
+	struct plan *p;
+
+	(void)state;
+	problems_init(&ps);
+	p = must_parse("{\"version\":1,\"pool\":{\"size\":\"1G\"},\"partitions\":[{\"name\":\"a\","
+		       "\"cpus\":\"1\",\n\"memory\":\"4K\",\"memory\":\"8K\",\"kernel\":\"/k\"}],"
+		       "\"version\":1}",
+		       &ps);
+	assert_problem(&ps, "/partitions/0/memory", "duplicate key \"memory\" (line 2, column 15)");
+	assert_problem(&ps, "/version", "duplicate key \"version\"");
+	assert_int_equal(ps.nerrors, 2);
+	plan_free(p);
+	problems_free(&ps);
+}
+
+static void test_unknown_keys(void **state)
+{
+	struct problems ps;
+	struct plan *p;
+	const struct problem *pr;
+
+	(void)state;
+	problems_init(&ps);
+	p = must_parse("{\"version\":1,\"pool\":{\"size\":\"1G\",\"start\":0},\"partitons\":[],"
+		       "\"partitions\":[{" GOOD_PART ",\"memroy\":\"1G\",\"zzz\":1,"
+		       "\"cpus\":{\"count\":1,\"node\":0}}]}",
+		       &ps);
+	pr = find_problem(&ps, "/partitions/0/memroy", "unknown key \"memroy\"");
+	assert_non_null(pr);
+	assert_string_equal(pr->hint, "did you mean \"memory\"?");
+	pr = find_problem(&ps, "/partitons", "unknown key");
+	assert_non_null(pr);
+	assert_string_equal(pr->hint, "did you mean \"partitions\"?");
+	assert_problem(&ps, "/pool/start", "unknown key \"start\" in pool");
+	assert_problem(&ps, "/partitions/0/zzz", "unknown key");
+	/* the duplicate "cpus" key is reported by the scanner */
+	assert_problem(&ps, "/partitions/0/cpus", "duplicate key");
+	plan_free(p);
+	problems_free(&ps);
+}
+
+static void test_missing_required(void **state)
+{
+	struct problems ps;
+	struct plan *p;
+
+	(void)state;
+	problems_init(&ps);
+	p = must_parse("{\"partitions\":[{}]}", &ps);
+	assert_problem(&ps, "", "missing required key \"version\"");
+	assert_problem(&ps, "", "missing required key \"pool\"");
+	assert_problem(&ps, "/partitions/0", "missing required key \"name\"");
+	assert_problem(&ps, "/partitions/0", "missing required key \"cpus\"");
+	assert_problem(&ps, "/partitions/0", "missing required key \"memory\"");
+	assert_problem(&ps, "/partitions/0", "missing required key \"kernel\"");
+	assert_int_equal(ps.nerrors, 6);
+	assert_true(p->parts[0].invalid & PLAN_F_NAME);
+	assert_true(p->parts[0].invalid & PLAN_F_CPUS);
+	plan_free(p);
+	problems_free(&ps);
+
+	problems_init(&ps);
+	p = must_parse("{\"version\":1,\"pool\":{}}", &ps);
+	assert_problem(&ps, "/pool", "missing required key \"size\"");
+	assert_problem(&ps, "", "missing required key \"partitions\"");
+	plan_free(p);
+	problems_free(&ps);
+}
+
+static void test_version(void **state)
+{
+	struct problems ps;
+	struct plan *p;
+
+	(void)state;
+	problems_init(&ps);
+	p = must_parse("{\"version\":2,\"future\":true}", &ps);
+	assert_int_equal(ps.n, 1); /* nothing else: a newer format may have other keys */
+	assert_problem(&ps, "/version", "newer than this software");
+	plan_free(p);
+	problems_free(&ps);
+
+	problems_init(&ps);
+	p = must_parse("{\"version\":\"1\",\"pool\":{\"size\":1},\"partitions\":[]}", &ps);
+	assert_problem(&ps, "/version", "positive whole number");
+	plan_free(p);
+	problems_free(&ps);
+}
+
+static void test_bad_values(void **state)
+{
+	static const struct {
+		const char *part, *path, *needle;
+	} cases[] = {
+	    {"\"name\":\"a/b\",\"cpus\":\"1\",\"memory\":\"4K\",\"kernel\":\"/k\"",
+	     "/partitions/0/name", "outside [A-Za-z0-9_.-]"},
+	    {"\"name\":\".x\",\"cpus\":\"1\",\"memory\":\"4K\",\"kernel\":\"/k\"",
+	     "/partitions/0/name", "starts with '.'"},
+	    {"\"name\":\"pool_size\",\"cpus\":\"1\",\"memory\":\"4K\",\"kernel\":\"/k\"",
+	     "/partitions/0/name", "top-level kpart file"},
+	    {"\"name\":7,\"cpus\":\"1\",\"memory\":\"4K\",\"kernel\":\"/k\"", "/partitions/0/name",
+	     "must be a string, not a number"},
+	    {"\"name\":\"a\",\"cpus\":\"3-1\",\"memory\":\"4K\",\"kernel\":\"/k\"",
+	     "/partitions/0/cpus", "runs backwards"},
+	    {"\"name\":\"a\",\"cpus\":\"\",\"memory\":\"4K\",\"kernel\":\"/k\"",
+	     "/partitions/0/cpus", "empty"},
+	    {"\"name\":\"a\",\"cpus\":3,\"memory\":\"4K\",\"kernel\":\"/k\"", "/partitions/0/cpus",
+	     "must be a cpulist string or an object"},
+	    {"\"name\":\"a\",\"cpus\":{\"count\":0},\"memory\":\"4K\",\"kernel\":\"/k\"",
+	     "/partitions/0/cpus/count", "at least 1"},
+	    {"\"name\":\"a\",\"cpus\":{\"numa_node\":0},\"memory\":\"4K\",\"kernel\":\"/k\"",
+	     "/partitions/0/cpus", "missing required key \"count\""},
+	    {"\"name\":\"a\",\"cpus\":{\"count\":1,\"numa_node\":-1},\"memory\":\"4K\","
+	     "\"kernel\":\"/k\"",
+	     "/partitions/0/cpus/numa_node", "NUMA node number"},
+	    {"\"name\":\"a\",\"cpus\":\"1\",\"memory\":\"12X\",\"kernel\":\"/k\"",
+	     "/partitions/0/memory", "\"12X\" is not a size"},
+	    {"\"name\":\"a\",\"cpus\":\"1\",\"memory\":0,\"kernel\":\"/k\"", "/partitions/0/memory",
+	     "must not be 0"},
+	    {"\"name\":\"a\",\"cpus\":\"1\",\"memory\":1000,\"kernel\":\"/k\"",
+	     "/partitions/0/memory", "not a multiple of 4K"},
+	    {"\"name\":\"a\",\"cpus\":\"1\",\"memory\":-4096,\"kernel\":\"/k\"",
+	     "/partitions/0/memory", "negative"},
+	    {"\"name\":\"a\",\"cpus\":\"1\",\"memory\":1.5,\"kernel\":\"/k\"",
+	     "/partitions/0/memory", "not a fractional number"},
+	    {"\"name\":\"a\",\"cpus\":\"1\",\"memory\":true,\"kernel\":\"/k\"",
+	     "/partitions/0/memory", "not a boolean"},
+	    {"\"name\":\"a\",\"cpus\":\"1\",\"memory\":\"4K\",\"kernel\":\"boot/k\"",
+	     "/partitions/0/kernel", "not absolute"},
+	    {"\"name\":\"a\",\"cpus\":\"1\",\"memory\":\"4K\",\"kernel\":\"/k\",\"initrd\":\"i\"",
+	     "/partitions/0/initrd", "not absolute"},
+	    {"\"name\":\"a\",\"cpus\":\"1\",\"memory\":\"4K\",\"kernel\":\"/"
+	     "k\",\"cmdline\":\"a\\nb\"",
+	     "/partitions/0/cmdline", "one line"},
+	    {"\"name\":\"a\",\"cpus\":\"1\",\"memory\":\"4K\",\"kernel\":\"/k\","
+	     "\"console\":\"ttyUSB0\"",
+	     "/partitions/0/console", "not a UART"},
+	    {"\"name\":\"a\",\"cpus\":\"1\",\"memory\":\"4K\",\"kernel\":\"/k\","
+	     "\"devices\":[\"0000:03:20.0\"]",
+	     "/partitions/0/devices/0", "not a PCI address"},
+	    {"\"name\":\"a\",\"cpus\":\"1\",\"memory\":\"4K\",\"kernel\":\"/k\",\"devices\":\"x\"",
+	     "/partitions/0/devices", "must be an array"},
+	    {"\"name\":\"a\",\"cpus\":\"1\",\"memory\":\"4K\",\"kernel\":\"/"
+	     "k\",\"autostart\":\"yes\"",
+	     "/partitions/0/autostart", "true or false"},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char text[1024];
+		struct problems ps;
+		struct plan *p;
+
+		snprintf(text, sizeof(text), ONE("%s"), cases[i].part);
+		problems_init(&ps);
+		p = must_parse(text, &ps);
+		assert_problem(&ps, cases[i].path, cases[i].needle);
+		assert_int_equal(ps.nerrors, 1);
+		assert_non_null(ps.v[0].hint ? ps.v[0].hint : "");
+		plan_free(p);
+		problems_free(&ps);
+	}
+}
+
+static void test_long_cmdline(void **state)
+{
+	char *text = malloc(4096), *cmd = malloc(2100);
+	struct problems ps;
+	struct plan *p;
+
+	(void)state;
+	memset(cmd, 'x', 2048);
+	cmd[2048] = '\0';
+	snprintf(text, 4096, ONE(GOOD_PART ",\"cmdline\":\"%s\""), cmd);
+	problems_init(&ps);
+	p = must_parse(text, &ps);
+	assert_problem(&ps, "/partitions/0/cmdline", "2048 bytes, the limit is 2047");
+	plan_free(p);
+	problems_free(&ps);
+
+	cmd[2047] = '\0';
+	snprintf(text, 4096, ONE(GOOD_PART ",\"cmdline\":\"%s\""), cmd);
+	problems_init(&ps);
+	p = must_parse(text, &ps);
+	assert_int_equal(ps.n, 0);
+	plan_free(p);
+	problems_free(&ps);
+	free(text);
+	free(cmd);
+}
+
+static void test_all_problems_at_once(void **state)
+{
+	struct problems ps;
+	struct plan *p;
+
+	(void)state;
+	problems_init(&ps);
+	p = must_parse(
+	    "{\"version\":1,\"boot_cpus\":\"x\",\"pool\":{\"size\":\"0\"},\"partitions\":["
+	    "{\"name\":\"\",\"cpus\":\"a\",\"memory\":\"1Q\",\"kernel\":\"k\"},"
+	    "{\"name\":\"ok\",\"cpus\":\"1\",\"memory\":\"4K\",\"kernel\":\"/k\"},"
+	    "5]}",
+	    &ps);
+	assert_problem(&ps, "/boot_cpus", "not a cpulist");
+	assert_problem(&ps, "/pool/size", "must not be 0");
+	assert_problem(&ps, "/partitions/0/name", "is empty");
+	assert_problem(&ps, "/partitions/0/cpus", "not a cpulist");
+	assert_problem(&ps, "/partitions/0/memory", "not a size");
+	assert_problem(&ps, "/partitions/0/kernel", "not absolute");
+	assert_problem(&ps, "/partitions/2", "must be an object");
+	assert_int_equal(ps.nerrors, 7);
+	/* the good partition is intact */
+	assert_int_equal(p->parts[1].invalid, 0);
+	plan_free(p);
+	problems_free(&ps);
+}
+
+static void test_load_file(void **state)
+{
+	struct problems ps;
+	struct plan *p;
+	char path[600];
+	char *root = make_file_root();
+
+	(void)state;
+	problems_init(&ps);
+	assert_null(plan_load_file("/nonexistent/plan.json", &ps));
+	assert_problem(&ps, "", "cannot open /nonexistent/plan.json");
+	problems_free(&ps);
+
+	problems_init(&ps);
+	assert_null(plan_load_file(root, &ps));
+	assert_problem(&ps, "", "is a directory");
+	problems_free(&ps);
+
+	snprintf(path, sizeof(path), "%s/plan.json", root);
+	write_bytes(path, ONE(GOOD_PART), strlen(ONE(GOOD_PART)));
+	problems_init(&ps);
+	p = plan_load_file(path, &ps);
+	assert_non_null(p);
+	assert_int_equal(ps.n, 0);
+	plan_free(p);
+	problems_free(&ps);
+	remove_tree(root);
+	free(root);
+}
+
+static void test_problem_output(void **state)
+{
+	struct problems ps;
+	struct plan *p;
+	struct json_object *j;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	problems_init(&ps);
+	p = must_parse(ONE(GOOD_PART ",\"memroy\":1"), &ps);
+	f = open_memstream(&buf, &len);
+	problems_print(&ps, "plan.json", f);
+	fclose(f);
+	assert_string_equal(buf,
+			    "plan.json: /partitions/0/memroy: error: unknown key \"memroy\" in "
+			    "a partition\n    hint: did you mean \"memory\"?\n");
+	free(buf);
+	j = problems_to_json(&ps);
+	assert_string_equal(
+	    json_object_to_json_string_ext(j,
+					   JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
+	    "[{\"severity\":\"error\",\"path\":\"/partitions/0/memroy\",\"message\":"
+	    "\"unknown key \\\"memroy\\\" in a partition\",\"hint\":\"did you mean "
+	    "\\\"memory\\\"?\"}]");
+	json_object_put(j);
+	plan_free(p);
+	problems_free(&ps);
+}
+
+static void test_plan_to_json(void **state)
+{
+	struct problems ps;
+	struct plan *p;
+	struct json_object *j, *v;
+
+	(void)state;
+	problems_init(&ps);
+	p = must_parse(ONE(GOOD_PART), &ps);
+	j = plan_to_json(p);
+	assert_true(json_object_object_get_ex(j, "partitions", &v));
+	v = json_object_array_get_idx(v, 0);
+	assert_string_equal(json_object_get_string(json_object_object_get(v, "cpus")), "2-3");
+	assert_int_equal(json_object_get_int64(json_object_object_get(v, "memory")), 1ll << 30);
+	assert_true(json_object_get_boolean(json_object_object_get(v, "autostart")));
+	json_object_put(j);
+	plan_free(p);
+	problems_free(&ps);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_minimal),	  cmocka_unit_test(test_full_partition),
+	    cmocka_unit_test(test_comments),	  cmocka_unit_test(test_malformed),
+	    cmocka_unit_test(test_not_an_object), cmocka_unit_test(test_duplicate_keys),
+	    cmocka_unit_test(test_unknown_keys),  cmocka_unit_test(test_missing_required),
+	    cmocka_unit_test(test_version),	  cmocka_unit_test(test_bad_values),
+	    cmocka_unit_test(test_long_cmdline),  cmocka_unit_test(test_all_problems_at_once),
+	    cmocka_unit_test(test_load_file),	  cmocka_unit_test(test_problem_output),
+	    cmocka_unit_test(test_plan_to_json),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
