@@ -424,6 +424,7 @@ static int read_kernfs(struct inventory *inv, const char *root, char *err, size_
 		cpuset_parse(&inv->assigned, s, NULL, 0);
 		free(s);
 	}
+	bool have_assigned = s != NULL;
 
 	d = opendir(root);
 	if (!d) {
@@ -453,6 +454,8 @@ static int read_kernfs(struct inventory *inv, const char *root, char *err, size_
 	}
 	closedir(d);
 	inventory_sort(inv);
+	for (size_t i = 0; !r && !have_assigned && i < inv->nparts; i++)
+		r = cpuset_or(&inv->assigned, &inv->parts[i].cpus);
 	if (r)
 		set_err(err, errlen, "out of memory reading %s", root);
 	return r;

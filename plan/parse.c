@@ -281,7 +281,7 @@ static void check_keys(struct ctx *c, struct json_object *obj, const char *path,
 			if (near)
 				problem_hint(p, "did you mean \"%s\"?", near);
 			else
-				problem_hint(p, "%s keys are documented in docs/plans.md", what);
+				problem_hint(p, "docs/plans.md lists the keys of %s", what);
 			free(kp);
 		}
 	}

@@ -64,25 +64,29 @@ struct problem *problem_add(struct problems *ps, enum problem_severity sev, cons
 void problem_holder(struct problem *p, const char *fmt, ...)
 {
 	va_list ap;
+	char *s;
 
 	if (!p)
 		return;
-	free(p->holder);
 	va_start(ap, fmt);
-	p->holder = kp_vasprintf(fmt, ap);
+	s = kp_vasprintf(fmt, ap); /* before freeing: the old text may be an argument */
 	va_end(ap);
+	free(p->holder);
+	p->holder = s;
 }
 
 void problem_hint(struct problem *p, const char *fmt, ...)
 {
 	va_list ap;
+	char *s;
 
 	if (!p)
 		return;
-	free(p->hint);
 	va_start(ap, fmt);
-	p->hint = kp_vasprintf(fmt, ap);
+	s = kp_vasprintf(fmt, ap); /* before freeing: the old text may be an argument */
 	va_end(ap);
+	free(p->hint);
+	p->hint = s;
 }
 
 void problems_print(const struct problems *ps, const char *source, FILE *f)

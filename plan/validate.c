@@ -417,8 +417,6 @@ static void add_free_hints(struct vctx *v)
 			problem_hint(p, "free CPUs: %s", text);
 		else if (!old)
 			problem_hint(p, "no CPUs are free: shrink other partitions or /boot_cpus");
-		if (p->hint != old)
-			free(old);
 	}
 	free(text);
 }
@@ -563,7 +561,9 @@ static void check_memory(struct vctx *v)
 				     plan_format_size(pp->memory, b3));
 			free(path);
 		}
-		if (total + pp->memory > limit && over == SIZE_MAX && pp->memory <= limit) {
+		if (pp->memory > limit)
+			continue; /* reported above; counting it would only repeat that */
+		if (total + pp->memory > limit && over == SIZE_MAX) {
 			over = i;
 			at_limit = total;
 		}
@@ -582,13 +582,19 @@ static void check_memory(struct vctx *v)
 
 		if (sorted) {
 			for (k = 0; k < plan->nparts; k++)
-				if (!(plan->parts[k].invalid & PLAN_F_MEMORY))
+				if (!(plan->parts[k].invalid & PLAN_F_MEMORY) &&
+				    plan->parts[k].memory <= limit)
 					sorted[n++] = &plan->parts[k];
 			qsort(sorted, n, sizeof(*sorted), cmp_mem_desc);
 			for (k = 0; k < n && k < 4; k++) {
+				char *lbl = sorted[k]->name[0]
+						? strdup(sorted[k]->name)
+						: kp_asprintf("/partitions/%zu", sorted[k]->index);
+
 				t = kp_asprintf("%s%s%s %s", h ? h : "", h ? ", " : "",
-						sorted[k]->name,
+						lbl ? lbl : "?",
 						plan_format_size(sorted[k]->memory, b1));
+				free(lbl);
 				free(h);
 				h = t;
 			}
