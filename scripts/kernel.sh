@@ -14,7 +14,9 @@ set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$top/build}
-src=$build/linux
+# KPART_KERNEL_SRC: a kernel tree with kernel-patches/ already applied (a
+# developer's git tree the patches are generated from); used as it is.
+src=${KPART_KERNEL_SRC:-$build/linux}
 obj=$build/kernel-obj
 tarball=${KPART_LINUX_TARBALL:-/usr/src/linux-source-6.12.tar.xz}
 jobs=${JOBS:-$(nproc)}
@@ -27,6 +29,7 @@ kmake() { make -s -C "$src" O="$obj" CC="ccache gcc" -j"$jobs" "$@"; }
 
 
 prepare_source() {
+	[[ -z ${KPART_KERNEL_SRC:-} ]] || return 0
 	local want
 	want=$( (ls -l --time-style=+%s "$tarball"; cat "$top"/kernel-patches/*.patch) |
 		sha256sum | cut -d' ' -f1)
@@ -51,7 +54,7 @@ configure() {
 	local frag=$top/kernel-patches/kpart.config
 	if [[ -f $obj/.config && -f $obj/.kpart-config &&
 		$(cat "$obj/.kpart-config") == $(sha256sum <"$frag") ]] &&
-		[[ $obj/.config -nt $src/.kpart-stamp ]]; then
+		[[ -n ${KPART_KERNEL_SRC:-} || $obj/.config -nt $src/.kpart-stamp ]]; then
 		return
 	fi
 	echo "kernel: configuring (tinyconfig + kernel-patches/kpart.config)"
@@ -77,7 +80,7 @@ build_kernel() {
 	prepare_source
 	configure
 	echo "kernel: building bzImage (ccache in $CCACHE_DIR)"
-	kmake bzImage modules_prepare
+	kmake bzImage modules
 	ls -l "$obj/arch/x86/boot/bzImage" | awk '{print "kernel: " $NF " " $5 " bytes"}'
 }
 
@@ -85,9 +88,11 @@ build_kmod() {
 	local out=$build/kmod
 	mkdir -p "$out"
 	rsync -a --delete --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' \
+		--exclude=/boot-x86 --exclude=/ipi --exclude=/include \
 		"$top/kmod/" "$out/src/"
 	rsync -a "$top/boot-x86/" "$out/src/boot-x86/"
 	rsync -a "$top/ipi/" "$out/src/ipi/"
+	rsync -a "$top/include/" "$out/src/include/"
 	echo "kmod: building kpart.ko"
 	make -s -C "$obj" M="$out/src" CC="ccache gcc" -j"$jobs" modules
 	cp "$out/src/kpart.ko" "$out/kpart.ko"

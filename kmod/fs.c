@@ -1,0 +1,688 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The control filesystem, a kernfs mounted at /sys/fs/kpart. mkdir creates
+ * a partition, rmdir deletes it, and one small file per setting follows the
+ * sysfs habit of one value per file. docs/interfaces.md documents each file.
+ *
+ * Every write either takes effect completely or returns an error, leaves
+ * the old value in place and logs one line "kpart: NAME: what was wrong".
+ */
+#include <linux/ctype.h>
+#include <linux/fs.h>
+#include <linux/fs_context.h>
+#include <linux/kernfs.h>
+#include <linux/kobject.h>
+#include <linux/namei.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/sysfs.h>
+#include <linux/user_namespace.h>
+#include "boot-x86/boot-x86.h"
+#include "kpart.h"
+
+#define KPART_SUPER_MAGIC	0x6b706172	/* "kpar" */
+
+static struct kernfs_root *kpart_root;
+
+/* ---- helpers ---------------------------------------------------------- */
+
+static struct kpart_partition *of_part(struct kernfs_open_file *of)
+{
+	return of->kn->priv;
+}
+
+static struct kpart_partition *sf_part(struct seq_file *sf)
+{
+	return of_part(sf->private);
+}
+
+/*
+ * Take the lock for a write to @p's file; fails if the partition is being
+ * deleted. Writes to a running partition's resources are refused.
+ */
+static int lock_part(struct kpart_partition *p, bool need_stopped,
+		     const char *what)
+{
+	mutex_lock(&kpart_lock);
+	if (p->dying) {
+		mutex_unlock(&kpart_lock);
+		return -ENODEV;
+	}
+	if (need_stopped && kpart_partition_busy(p)) {
+		kp_err(p, "cannot change %s while %s", what,
+		       kpart_state_name(p->state));
+		mutex_unlock(&kpart_lock);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+static int replace_string(char **field, const char *val)
+{
+	char *copy = kstrdup(val, GFP_KERNEL);
+
+	if (!copy)
+		return -ENOMEM;
+	kfree(*field);
+	*field = copy;
+	return 0;
+}
+
+/* ---- top-level files -------------------------------------------------- */
+
+static int f_version_show(struct seq_file *sf, void *v)
+{
+	seq_printf(sf, "%d\n", KPART_IFACE_VERSION);
+	return 0;
+}
+
+static int f_pool_size_show(struct seq_file *sf, void *v)
+{
+	seq_printf(sf, "%llu\n", kpart_pool_size());
+	return 0;
+}
+
+static int f_pool_free_show(struct seq_file *sf, void *v)
+{
+	seq_printf(sf, "%llu\n", kpart_pool_free());
+	return 0;
+}
+
+static int f_pool_available_show(struct seq_file *sf, void *v)
+{
+	mutex_lock(&kpart_lock);
+	seq_printf(sf, "%llu\n", kpart_pool_size() - kpart_pool_committed());
+	mutex_unlock(&kpart_lock);
+	return 0;
+}
+
+static int f_pool_range_show(struct seq_file *sf, void *v)
+{
+	char buf[64];
+
+	kpart_pool_range_str(buf, sizeof(buf));
+	seq_puts(sf, buf);
+	return 0;
+}
+
+static int f_cpus_assigned_show(struct seq_file *sf, void *v)
+{
+	struct kpart_partition *p;
+	cpumask_var_t all;
+
+	if (!zalloc_cpumask_var(&all, GFP_KERNEL))
+		return -ENOMEM;
+	mutex_lock(&kpart_lock);
+	list_for_each_entry(p, &kpart_partitions, node)
+		cpumask_or(all, all, p->cpus);
+	mutex_unlock(&kpart_lock);
+	seq_printf(sf, "%*pbl\n", cpumask_pr_args(all));
+	free_cpumask_var(all);
+	return 0;
+}
+
+/* ---- per-partition files ---------------------------------------------- */
+
+static int f_cpus_show(struct seq_file *sf, void *v)
+{
+	struct kpart_partition *p = sf_part(sf);
+
+	mutex_lock(&kpart_lock);
+	seq_printf(sf, "%*pbl\n", cpumask_pr_args(p->cpus));
+	mutex_unlock(&kpart_lock);
+	return 0;
+}
+
+static ssize_t f_cpus_write(struct kernfs_open_file *of, char *buf,
+			  size_t bytes, loff_t off)
+{
+	struct kpart_partition *p = of_part(of);
+	const char *why = NULL;
+	cpumask_var_t mask;
+	int ret;
+
+	if (!zalloc_cpumask_var(&mask, GFP_KERNEL))
+		return -ENOMEM;
+	buf = strim(buf);
+	ret = cpulist_parse(buf, mask);
+	if (ret) {
+		pr_err("kpart: %s: invalid cpulist '%s'\n", p->name, buf);
+		goto out;
+	}
+	ret = lock_part(p, true, "cpus");
+	if (ret)
+		goto out;
+	ret = kpart_cpus_claim(p, mask, &why);
+	if (ret)
+		kp_err(p, "cpus '%s' refused: %s", buf, why);
+	else
+		cpumask_copy(p->cpus, mask);
+	mutex_unlock(&kpart_lock);
+out:
+	free_cpumask_var(mask);
+	return ret ?: bytes;
+}
+
+static int f_apic_ids_show(struct seq_file *sf, void *v)
+{
+	struct kpart_partition *p = sf_part(sf);
+	const char *sep = "";
+	unsigned int cpu;
+
+	mutex_lock(&kpart_lock);
+	for_each_cpu(cpu, p->cpus) {
+		seq_printf(sf, "%s%u", sep, kpart_apic_id(cpu));
+		sep = " ";
+	}
+	mutex_unlock(&kpart_lock);
+	seq_putc(sf, '\n');
+	return 0;
+}
+
+static int f_memory_show(struct seq_file *sf, void *v)
+{
+	seq_printf(sf, "%llu\n", READ_ONCE(sf_part(sf)->mem_size));
+	return 0;
+}
+
+static ssize_t f_memory_write(struct kernfs_open_file *of, char *buf,
+			    size_t bytes, loff_t off)
+{
+	struct kpart_partition *p = of_part(of);
+	u64 size, avail;
+	char *end;
+	int ret;
+
+	buf = strim(buf);
+	size = memparse(buf, &end);
+	if (end == buf || *end) {
+		pr_err("kpart: %s: invalid memory size '%s'\n", p->name, buf);
+		return -EINVAL;
+	}
+	size = ALIGN(size, SZ_2M);
+	if (size && size < KPART_MIN_MEMORY) {
+		kp_err(p, "memory %llu bytes is below the %lu MiB minimum", size,
+		       KPART_MIN_MEMORY >> 20);
+		return -EINVAL;
+	}
+	ret = lock_part(p, true, "memory");
+	if (ret)
+		return ret;
+	avail = kpart_pool_size() - kpart_pool_committed() + p->mem_size;
+	if (size > avail) {
+		kp_err(p, "memory %llu MiB exceeds the %llu MiB of the pool not claimed by other partitions",
+		       size >> 20, avail >> 20);
+		ret = -ENOMEM;
+	} else {
+		p->mem_size = size;
+	}
+	mutex_unlock(&kpart_lock);
+	return ret ?: bytes;
+}
+
+static int f_memory_range_show(struct seq_file *sf, void *v)
+{
+	struct kpart_partition *p = sf_part(sf);
+
+	mutex_lock(&kpart_lock);
+	if (p->mem_base)
+		seq_printf(sf, "%#llx-%#llx\n", (u64)p->mem_base,
+			   (u64)(p->mem_base + p->mem_size - 1));
+	else
+		seq_putc(sf, '\n');
+	mutex_unlock(&kpart_lock);
+	return 0;
+}
+
+/* Check that @path is an absolute path to a regular file; read its head. */
+static int check_file(struct kpart_partition *p, const char *what,
+		      const char *path, void *head, size_t head_len,
+		      loff_t *size)
+{
+	struct file *f;
+	loff_t pos = 0;
+	ssize_t n;
+
+	if (path[0] != '/') {
+		kp_err(p, "%s '%s' is not an absolute path", what, path);
+		return -EINVAL;
+	}
+	f = filp_open(path, O_RDONLY, 0);
+	if (IS_ERR(f)) {
+		kp_err(p, "%s '%s' cannot be opened: error %ld", what, path,
+		       PTR_ERR(f));
+		return PTR_ERR(f);
+	}
+	if (!S_ISREG(file_inode(f)->i_mode)) {
+		kp_err(p, "%s '%s' is not a regular file", what, path);
+		fput(f);
+		return -EINVAL;
+	}
+	*size = i_size_read(file_inode(f));
+	n = head_len ? kernel_read(f, head, head_len, &pos) : 0;
+	fput(f);
+	if (n < 0) {
+		kp_err(p, "%s '%s' cannot be read: error %zd", what, path, n);
+		return n;
+	}
+	if (n < head_len)
+		memset(head + n, 0, head_len - n);
+	return 0;
+}
+
+static int f_kernel_show(struct seq_file *sf, void *v)
+{
+	mutex_lock(&kpart_lock);
+	seq_printf(sf, "%s\n", sf_part(sf)->kernel);
+	mutex_unlock(&kpart_lock);
+	return 0;
+}
+
+static ssize_t f_kernel_write(struct kernfs_open_file *of, char *buf,
+			    size_t bytes, loff_t off)
+{
+	struct kpart_partition *p = of_part(of);
+	struct kpart_bzimage img;
+	const char *why;
+	loff_t size;
+	void *head;
+	int ret;
+
+	buf = strim(buf);
+	head = kmalloc(PAGE_SIZE, GFP_KERNEL);
+	if (!head)
+		return -ENOMEM;
+	ret = *buf ? check_file(p, "kernel", buf, head, PAGE_SIZE, &size) : 0;
+	if (!ret && *buf) {
+		/* Header check only; start reads and checks the whole image */
+		ret = kpart_bzimage_parse(head, size, &img, &why);
+		if (ret)
+			kp_err(p, "kernel '%s' is not a usable bzImage: %s", buf, why);
+	}
+	kfree(head);
+	if (ret)
+		return ret;
+	ret = lock_part(p, true, "kernel");
+	if (ret)
+		return ret;
+	ret = replace_string(&p->kernel, buf);
+	mutex_unlock(&kpart_lock);
+	return ret ?: bytes;
+}
+
+static int f_initrd_show(struct seq_file *sf, void *v)
+{
+	mutex_lock(&kpart_lock);
+	seq_printf(sf, "%s\n", sf_part(sf)->initrd);
+	mutex_unlock(&kpart_lock);
+	return 0;
+}
+
+static ssize_t f_initrd_write(struct kernfs_open_file *of, char *buf,
+			    size_t bytes, loff_t off)
+{
+	struct kpart_partition *p = of_part(of);
+	loff_t size;
+	int ret;
+
+	buf = strim(buf);
+	ret = *buf ? check_file(p, "initrd", buf, NULL, 0, &size) : 0;
+	if (ret)
+		return ret;
+	ret = lock_part(p, true, "initrd");
+	if (ret)
+		return ret;
+	ret = replace_string(&p->initrd, buf);
+	mutex_unlock(&kpart_lock);
+	return ret ?: bytes;
+}
+
+static int f_cmdline_show(struct seq_file *sf, void *v)
+{
+	mutex_lock(&kpart_lock);
+	seq_printf(sf, "%s\n", sf_part(sf)->cmdline);
+	mutex_unlock(&kpart_lock);
+	return 0;
+}
+
+static ssize_t f_cmdline_write(struct kernfs_open_file *of, char *buf,
+			     size_t bytes, loff_t off)
+{
+	struct kpart_partition *p = of_part(of);
+	int ret;
+
+	buf = strim(buf);
+	if (strlen(buf) >= KPART_CMDLINE_MAX) {
+		kp_err(p, "command line longer than %d bytes", KPART_CMDLINE_MAX - 1);
+		return -E2BIG;
+	}
+	ret = lock_part(p, true, "cmdline");
+	if (ret)
+		return ret;
+	ret = replace_string(&p->cmdline, buf);
+	mutex_unlock(&kpart_lock);
+	return ret ?: bytes;
+}
+
+static const u16 legacy_uarts[] = { 0x3f8, 0x2f8, 0x3e8, 0x2e8 };
+
+static int f_console_show(struct seq_file *sf, void *v)
+{
+	u16 port = READ_ONCE(sf_part(sf)->console_port);
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(legacy_uarts); i++)
+		if (legacy_uarts[i] == port) {
+			seq_printf(sf, "ttyS%d\n", i);
+			return 0;
+		}
+	if (port)
+		seq_printf(sf, "io:%#x\n", port);
+	else
+		seq_puts(sf, "none\n");
+	return 0;
+}
+
+static ssize_t f_console_write(struct kernfs_open_file *of, char *buf,
+			     size_t bytes, loff_t off)
+{
+	struct kpart_partition *p = of_part(of);
+	unsigned int idx;
+	u16 port;
+	int ret;
+
+	buf = strim(buf);
+	if (!strcmp(buf, "none")) {
+		port = 0;
+	} else if (sscanf(buf, "ttyS%u", &idx) == 1 && idx < ARRAY_SIZE(legacy_uarts)) {
+		port = legacy_uarts[idx];
+	} else if (!strncmp(buf, "io:", 3) && !kstrtou16(buf + 3, 0, &port) && port) {
+		;
+	} else {
+		pr_err("kpart: %s: invalid console '%s' (none, ttyS0-3, io:PORT)\n",
+		       p->name, buf);
+		return -EINVAL;
+	}
+	if (port == 0x3f8)
+		pr_warn("kpart: %s: console ttyS0 is usually the boot kernel's\n",
+			p->name);
+	ret = lock_part(p, true, "console");
+	if (ret)
+		return ret;
+	p->console_port = port;
+	mutex_unlock(&kpart_lock);
+	return bytes;
+}
+
+static ssize_t f_control_write(struct kernfs_open_file *of, char *buf,
+			     size_t bytes, loff_t off)
+{
+	struct kpart_partition *p = of_part(of);
+	int ret;
+
+	buf = strim(buf);
+	ret = lock_part(p, false, NULL);
+	if (ret)
+		return ret;
+	if (!strcmp(buf, "start")) {
+		ret = kpart_partition_start(p);
+	} else if (!strcmp(buf, "stop")) {
+		ret = kpart_partition_stop(p, false);
+	} else if (!strcmp(buf, "kill")) {
+		ret = kpart_partition_stop(p, true);
+	} else {
+		kp_err(p, "unknown control command '%s' (start, stop, kill)", buf);
+		ret = -EINVAL;
+	}
+	mutex_unlock(&kpart_lock);
+	return ret ?: bytes;
+}
+
+static int f_state_show(struct seq_file *sf, void *v)
+{
+	seq_printf(sf, "%s\n", kpart_state_name(READ_ONCE(sf_part(sf)->state)));
+	return 0;
+}
+
+static int f_exit_reason_show(struct seq_file *sf, void *v)
+{
+	seq_printf(sf, "%s\n", kpart_exit_name(READ_ONCE(sf_part(sf)->exit_reason)));
+	return 0;
+}
+
+static int f_boot_count_show(struct seq_file *sf, void *v)
+{
+	seq_printf(sf, "%u\n", READ_ONCE(sf_part(sf)->boot_count));
+	return 0;
+}
+
+static int f_boot_time_show(struct seq_file *sf, void *v)
+{
+	struct kpart_partition *p = sf_part(sf);
+
+	mutex_lock(&kpart_lock);
+	if (p->ready_ns > p->start_ns)
+		seq_printf(sf, "%llu\n", (p->ready_ns - p->start_ns) / NSEC_PER_USEC);
+	else
+		seq_puts(sf, "0\n");
+	mutex_unlock(&kpart_lock);
+	return 0;
+}
+
+/* ---- file tables ------------------------------------------------------ */
+
+struct kpart_file {
+	const char *name;
+	umode_t mode;
+	struct kernfs_ops ops;
+};
+
+#define RO(n)	{ #n, 0444, { .seq_show = f_##n##_show } }
+#define RW(n)	{ #n, 0644, { .seq_show = f_##n##_show, .write = f_##n##_write } }
+#define WO(n)	{ #n, 0200, { .write = f_##n##_write } }
+
+static const struct kpart_file root_files[] = {
+	RO(version), RO(pool_size), RO(pool_free), RO(pool_available),
+	RO(pool_range), RO(cpus_assigned),
+};
+
+static const struct kpart_file part_files[] = {
+	RW(cpus), RO(apic_ids), RW(memory), RO(memory_range), RW(kernel),
+	RW(initrd), RW(cmdline), RW(console), WO(control), RO(state),
+	RO(exit_reason), RO(boot_count), RO(boot_time),
+};
+
+static int add_files(struct kernfs_node *dir, const struct kpart_file *files,
+		     size_t n, void *priv, struct kernfs_node **state_kn)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct kernfs_node *kn;
+
+		kn = __kernfs_create_file(dir, files[i].name, S_IFREG | files[i].mode,
+					  GLOBAL_ROOT_UID, GLOBAL_ROOT_GID, 0,
+					  &files[i].ops, priv, NULL, NULL);
+		if (IS_ERR(kn))
+			return PTR_ERR(kn);
+		if (state_kn && !strcmp(files[i].name, "state"))
+			*state_kn = kn;
+	}
+	return 0;
+}
+
+void kpart_fs_notify_state(struct kpart_partition *p)
+{
+	if (p->state_kn)
+		kernfs_notify(p->state_kn);
+}
+
+/* ---- mkdir / rmdir ---------------------------------------------------- */
+
+static bool name_ok(const char *name)
+{
+	size_t len = strlen(name);
+	const char *c;
+
+	if (!len || len >= KPART_NAME_MAX || name[0] == '.')
+		return false;
+	for (c = name; *c; c++)
+		if (!isalnum(*c) && *c != '_' && *c != '-' && *c != '.')
+			return false;
+	return true;
+}
+
+static int kpart_mkdir(struct kernfs_node *parent, const char *name, umode_t mode)
+{
+	struct kpart_partition *p;
+	struct kernfs_node *dir;
+	int ret;
+
+	if (parent != kernfs_root_to_node(kpart_root))
+		return -EPERM;
+	if (!name_ok(name)) {
+		pr_err("kpart: invalid partition name '%s' (1-%d of A-Z a-z 0-9 _ - ., not starting with .)\n",
+		       name, KPART_NAME_MAX - 1);
+		return -EINVAL;
+	}
+	p = kpart_partition_create(name);
+	if (!p)
+		return -ENOMEM;
+
+	mutex_lock(&kpart_lock);
+	dir = kernfs_create_dir(parent, name, S_IFDIR | 0755, p);
+	if (IS_ERR(dir)) {
+		ret = PTR_ERR(dir);
+		goto err;
+	}
+	ret = add_files(dir, part_files, ARRAY_SIZE(part_files), p, &p->state_kn);
+	if (ret) {
+		kernfs_remove(dir);
+		goto err;
+	}
+	p->dir = dir;
+	list_add_tail(&p->node, &kpart_partitions);
+	kernfs_activate(dir);
+	mutex_unlock(&kpart_lock);
+	pr_info("kpart: %s: created\n", name);
+	return 0;
+err:
+	mutex_unlock(&kpart_lock);
+	kpart_partition_destroy(p);
+	return ret;
+}
+
+static int kpart_rmdir(struct kernfs_node *kn)
+{
+	struct kpart_partition *p = kn->priv;
+
+	mutex_lock(&kpart_lock);
+	if (!p || p->dying) {
+		mutex_unlock(&kpart_lock);
+		return -ENOENT;
+	}
+	if (kpart_partition_busy(p)) {
+		kp_err(p, "cannot delete while %s; stop it first",
+		       kpart_state_name(p->state));
+		mutex_unlock(&kpart_lock);
+		return -EBUSY;
+	}
+	p->dying = true;
+	list_del(&p->node);
+	mutex_unlock(&kpart_lock);
+
+	cancel_delayed_work_sync(&p->monitor);
+	/* We run with an active reference on @kn; removing it must not wait */
+	kernfs_break_active_protection(kn);
+	kernfs_remove(kn);
+	kernfs_unbreak_active_protection(kn);
+
+	mutex_lock(&kpart_lock);
+	pr_info("kpart: %s: deleted\n", p->name);
+	kpart_partition_destroy(p);
+	mutex_unlock(&kpart_lock);
+	return 0;
+}
+
+static struct kernfs_syscall_ops kpart_scops = {
+	.mkdir = kpart_mkdir,
+	.rmdir = kpart_rmdir,
+};
+
+/* ---- the filesystem --------------------------------------------------- */
+
+static int kpart_get_tree(struct fs_context *fc)
+{
+	return kernfs_get_tree(fc);
+}
+
+static void kpart_fc_free(struct fs_context *fc)
+{
+	struct kernfs_fs_context *kfc = fc->fs_private;
+
+	kernfs_free_fs_context(fc);
+	kfree(kfc);
+}
+
+static const struct fs_context_operations kpart_fc_ops = {
+	.free = kpart_fc_free,
+	.get_tree = kpart_get_tree,
+};
+
+static int kpart_init_fs_context(struct fs_context *fc)
+{
+	struct kernfs_fs_context *kfc;
+
+	kfc = kzalloc(sizeof(*kfc), GFP_KERNEL);
+	if (!kfc)
+		return -ENOMEM;
+	kfc->root = kpart_root;
+	kfc->magic = KPART_SUPER_MAGIC;
+	fc->fs_private = kfc;
+	fc->ops = &kpart_fc_ops;
+	put_user_ns(fc->user_ns);
+	fc->user_ns = get_user_ns(&init_user_ns);
+	fc->global = true;
+	return 0;
+}
+
+static struct file_system_type kpart_fs_type = {
+	.name = KPART_FS_TYPE,
+	.init_fs_context = kpart_init_fs_context,
+	.kill_sb = kernfs_kill_sb,
+};
+
+int kpart_fs_init(void)
+{
+	int ret;
+
+	kpart_root = kernfs_create_root(&kpart_scops, KERNFS_ROOT_CREATE_DEACTIVATED,
+					NULL);
+	if (IS_ERR(kpart_root))
+		return PTR_ERR(kpart_root);
+	ret = add_files(kernfs_root_to_node(kpart_root), root_files,
+			ARRAY_SIZE(root_files), NULL, NULL);
+	if (ret)
+		goto err_root;
+	kernfs_activate(kernfs_root_to_node(kpart_root));
+
+	ret = sysfs_create_mount_point(fs_kobj, "kpart");
+	if (ret)
+		goto err_root;
+	ret = register_filesystem(&kpart_fs_type);
+	if (ret)
+		goto err_mnt;
+	return 0;
+err_mnt:
+	sysfs_remove_mount_point(fs_kobj, "kpart");
+err_root:
+	kernfs_destroy_root(kpart_root);
+	return ret;
+}
+
+void kpart_fs_exit(void)
+{
+	unregister_filesystem(&kpart_fs_type);
+	sysfs_remove_mount_point(fs_kobj, "kpart");
+	kernfs_destroy_root(kpart_root);
+}

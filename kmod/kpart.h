@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kpart boot-kernel module: internal interfaces between its files.
+ *
+ *   main.c       module init/exit
+ *   pool.c       the memory pool set aside at boot (kpart_pool=)
+ *   cpu.c        taking CPUs from the boot kernel, parking, giving back
+ *   partition.c  partition objects, their life cycle and the start path
+ *   fs.c         the kernfs control filesystem at /sys/fs/kpart
+ *   netlink.c    generic netlink events for state changes
+ */
+#ifndef KPART_H
+#define KPART_H
+
+#include <linux/cpumask.h>
+#include <linux/kernfs.h>
+#include <linux/mutex.h>
+#include <linux/types.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+#include <kpart/uapi.h>
+
+#define kp_err(p, fmt, ...)  pr_err("kpart: %s: " fmt "\n", (p)->name, ##__VA_ARGS__)
+#define kp_info(p, fmt, ...) pr_info("kpart: %s: " fmt "\n", (p)->name, ##__VA_ARGS__)
+
+enum kpart_state {
+	KPART_STOPPED,
+	KPART_STARTING,
+	KPART_RUNNING,
+	KPART_STOPPING,
+	KPART_CRASHED,
+};
+
+struct kpart_partition {
+	struct list_head node;
+	char name[KPART_NAME_MAX];
+	struct kernfs_node *dir;
+	struct kernfs_node *state_kn;
+	bool dying;
+
+	/* Configuration, changeable while stopped or crashed */
+	cpumask_var_t cpus;
+	u64 mem_size;
+	char *kernel;
+	char *initrd;
+	char *cmdline;
+	u16 console_port;
+
+	/* Life cycle */
+	enum kpart_state state;
+	unsigned int exit_reason;	/* KPART_EXIT_* */
+	unsigned int boot_count;
+	phys_addr_t mem_base;		/* held while not stopped */
+	struct kpart_desc *desc;	/* inside the partition's memory */
+	u64 start_ns, ready_ns;
+	unsigned int crash_ticks;	/* monitor ticks since the panic report */
+	struct delayed_work monitor;
+	wait_queue_head_t wait;
+};
+
+/* One lock for all control operations: they are rare and short. */
+extern struct mutex kpart_lock;
+extern struct list_head kpart_partitions;
+
+/* pool.c */
+int kpart_pool_init(void);
+void kpart_pool_exit(void);
+u64 kpart_pool_size(void);
+u64 kpart_pool_free(void);
+u64 kpart_pool_committed(void);
+void kpart_pool_range_str(char *buf, size_t len);
+phys_addr_t kpart_pool_alloc(u64 size);
+void kpart_pool_release(phys_addr_t base, u64 size);
+
+/* cpu.c */
+int kpart_cpu_init(void);
+void kpart_cpu_exit(void);
+int kpart_cpus_claim(struct kpart_partition *p, const struct cpumask *mask,
+		     const char **why);
+int kpart_cpus_take(struct kpart_partition *p);
+void kpart_cpus_give_back(struct kpart_partition *p);
+void kpart_cpus_release_claims(struct kpart_partition *p);
+u32 kpart_apic_id(unsigned int cpu);
+
+/* partition.c */
+struct kpart_partition *kpart_partition_create(const char *name);
+void kpart_partition_destroy(struct kpart_partition *p);
+struct kpart_partition *kpart_partition_find(const char *name);
+int kpart_partition_start(struct kpart_partition *p);
+int kpart_partition_stop(struct kpart_partition *p, bool force);
+bool kpart_partition_busy(const struct kpart_partition *p);
+const char *kpart_state_name(enum kpart_state s);
+const char *kpart_exit_name(unsigned int reason);
+void kpart_stop_all(void);
+
+/* fs.c */
+int kpart_fs_init(void);
+void kpart_fs_exit(void);
+int kpart_fs_add_partition(struct kpart_partition *p, struct kernfs_node *parent);
+void kpart_fs_notify_state(struct kpart_partition *p);
+
+/* netlink.c */
+int kpart_netlink_init(void);
+void kpart_netlink_exit(void);
+void kpart_netlink_event(struct kpart_partition *p);
+
+#endif /* KPART_H */

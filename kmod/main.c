@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kpart: partition this machine and run application kernels on the parts.
+ *
+ * Needs a kernel built with CONFIG_KPART and booted with kpart_pool=SIZE.
+ * The module cannot be removed while a partition runs.
+ */
+#include <linux/module.h>
+#include "kpart.h"
+
+static int __init kpart_init(void)
+{
+	int ret;
+
+	ret = kpart_pool_init();
+	if (ret)
+		return ret;
+	ret = kpart_cpu_init();
+	if (ret)
+		goto err_pool;
+	ret = kpart_netlink_init();
+	if (ret)
+		goto err_cpu;
+	ret = kpart_fs_init();
+	if (ret)
+		goto err_netlink;
+	pr_info("kpart: ready, pool of %llu MiB\n", kpart_pool_size() >> 20);
+	return 0;
+
+err_netlink:
+	kpart_netlink_exit();
+err_cpu:
+	kpart_cpu_exit();
+err_pool:
+	kpart_pool_exit();
+	return ret;
+}
+
+static void __exit kpart_exit(void)
+{
+	struct kpart_partition *p, *tmp;
+
+	kpart_stop_all();
+	kpart_fs_exit();
+	list_for_each_entry_safe(p, tmp, &kpart_partitions, node) {
+		cancel_delayed_work_sync(&p->monitor);
+		list_del(&p->node);
+		kpart_partition_destroy(p);
+	}
+	kpart_netlink_exit();
+	kpart_cpu_exit();
+	kpart_pool_exit();
+}
+
+module_init(kpart_init);
+module_exit(kpart_exit);
+MODULE_DESCRIPTION("kpart: run Linux kernels side by side on partitions of the machine");
+MODULE_LICENSE("GPL");

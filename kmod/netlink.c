@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Generic netlink family "kpart": every partition state change is
+ * multicast on the "events" group so partd follows partitions without
+ * polling. Constants are shared with user space in include/kpart/uapi.h.
+ */
+#include <net/genetlink.h>
+#include "kpart.h"
+
+static const struct genl_multicast_group kpart_mcgrps[] = {
+	{ .name = KPART_GENL_MCGRP },
+};
+
+static struct genl_family kpart_family = {
+	.name = KPART_GENL_NAME,
+	.version = KPART_GENL_VERSION,
+	.maxattr = KPART_ATTR_MAX,
+	.module = THIS_MODULE,
+	.mcgrps = kpart_mcgrps,
+	.n_mcgrps = ARRAY_SIZE(kpart_mcgrps),
+};
+
+static atomic64_t event_seq;
+
+void kpart_netlink_event(struct kpart_partition *p)
+{
+	struct sk_buff *skb;
+	void *hdr;
+
+	skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!skb)
+		return;
+	hdr = genlmsg_put(skb, 0, 0, &kpart_family, 0, KPART_CMD_EVENT);
+	if (!hdr)
+		goto fail;
+	if (nla_put_string(skb, KPART_ATTR_NAME, p->name) ||
+	    nla_put_string(skb, KPART_ATTR_STATE, kpart_state_name(p->state)) ||
+	    nla_put_string(skb, KPART_ATTR_REASON, kpart_exit_name(p->exit_reason)) ||
+	    nla_put_u64_64bit(skb, KPART_ATTR_SEQ, atomic64_inc_return(&event_seq),
+			      KPART_ATTR_UNSPEC))
+		goto fail;
+	genlmsg_end(skb, hdr);
+	/* -ESRCH only means nobody listens */
+	genlmsg_multicast(&kpart_family, skb, 0, 0, GFP_KERNEL);
+	return;
+fail:
+	nlmsg_free(skb);
+}
+
+int kpart_netlink_init(void)
+{
+	return genl_register_family(&kpart_family);
+}
+
+void kpart_netlink_exit(void)
+{
+	genl_unregister_family(&kpart_family);
+}

@@ -1,0 +1,367 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Partitions and their life cycle:
+ *
+ *   stopped --start--> starting --app kernel reached init--> running
+ *   running/starting --stop--> stopping --app kernel parked--> stopped
+ *   any running state --app kernel powers off/reboots--> stopped
+ *   any running state --app kernel panics--> crashed
+ *   any running state --kill--> stopped (CPUs reset, no cooperation)
+ *
+ * Memory and CPUs are held only while the partition is not stopped or
+ * crashed; configuration (cpus, memory size) is a claim checked when it is
+ * written, so that starting never competes with another partition.
+ *
+ * A monitor polls the descriptor every MONITOR_MS while the partition is
+ * active; the IPI channel will replace the polling with doorbells.
+ */
+#include <linux/delay.h>
+#include <linux/fs.h>
+#include <linux/kernel.h>
+#include <linux/kernel_read_file.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+#include <asm/kpart.h>
+#include "boot-x86/boot-x86.h"
+#include "kpart.h"
+
+#define MONITOR_MS		20
+#define CRASH_GRACE_MS		300	/* let the panic message reach the UART */
+#define STOP_TIMEOUT_S		60
+
+/* Exit reasons the module adds to the application kernel's own */
+#define KPART_EXIT_STOP		100
+#define KPART_EXIT_KILLED	101
+
+DEFINE_MUTEX(kpart_lock);
+LIST_HEAD(kpart_partitions);
+
+const char *kpart_state_name(enum kpart_state s)
+{
+	static const char * const names[] = {
+		[KPART_STOPPED] = "stopped",
+		[KPART_STARTING] = "starting",
+		[KPART_RUNNING] = "running",
+		[KPART_STOPPING] = "stopping",
+		[KPART_CRASHED] = "crashed",
+	};
+
+	return names[s];
+}
+
+const char *kpart_exit_name(unsigned int reason)
+{
+	switch (reason) {
+	case KPART_EXIT_POWEROFF:	return "poweroff";
+	case KPART_EXIT_REBOOT:		return "reboot";
+	case KPART_EXIT_HALT:		return "halt";
+	case KPART_EXIT_PANIC:		return "panic";
+	case KPART_EXIT_STOP:		return "stop";
+	case KPART_EXIT_KILLED:		return "killed";
+	default:			return "none";
+	}
+}
+
+bool kpart_partition_busy(const struct kpart_partition *p)
+{
+	return p->state != KPART_STOPPED && p->state != KPART_CRASHED;
+}
+
+static void set_state(struct kpart_partition *p, enum kpart_state s)
+{
+	p->state = s;
+	kpart_fs_notify_state(p);
+	kpart_netlink_event(p);
+	wake_up_all(&p->wait);
+}
+
+static void monitor_fn(struct work_struct *work);
+
+struct kpart_partition *kpart_partition_create(const char *name)
+{
+	struct kpart_partition *p;
+
+	p = kzalloc(sizeof(*p), GFP_KERNEL);
+	if (!p)
+		return NULL;
+	if (!zalloc_cpumask_var(&p->cpus, GFP_KERNEL)) {
+		kfree(p);
+		return NULL;
+	}
+	strscpy(p->name, name, sizeof(p->name));
+	p->cmdline = kstrdup("", GFP_KERNEL);
+	p->kernel = kstrdup("", GFP_KERNEL);
+	p->initrd = kstrdup("", GFP_KERNEL);
+	if (!p->cmdline || !p->kernel || !p->initrd) {
+		kpart_partition_destroy(p);
+		return NULL;
+	}
+	INIT_DELAYED_WORK(&p->monitor, monitor_fn);
+	init_waitqueue_head(&p->wait);
+	return p;
+}
+
+void kpart_partition_destroy(struct kpart_partition *p)
+{
+	kpart_cpus_release_claims(p);
+	free_cpumask_var(p->cpus);
+	kfree(p->cmdline);
+	kfree(p->kernel);
+	kfree(p->initrd);
+	kfree(p);
+}
+
+struct kpart_partition *kpart_partition_find(const char *name)
+{
+	struct kpart_partition *p;
+
+	list_for_each_entry(p, &kpart_partitions, node)
+		if (!strcmp(p->name, name))
+			return p;
+	return NULL;
+}
+
+/* Give CPUs and memory back to the boot kernel. */
+static void reclaim(struct kpart_partition *p, enum kpart_state final,
+		    unsigned int reason)
+{
+	kpart_cpus_give_back(p);
+	kpart_pool_release(p->mem_base, p->mem_size);
+	p->mem_base = 0;
+	p->desc = NULL;
+	p->exit_reason = reason;
+	kp_info(p, "%s (%s); CPUs %*pbl back online, %llu MiB back in the pool",
+		kpart_state_name(final), kpart_exit_name(reason),
+		cpumask_pr_args(p->cpus), p->mem_size >> 20);
+	set_state(p, final);
+	module_put(THIS_MODULE);
+}
+
+static void monitor_fn(struct work_struct *work)
+{
+	struct kpart_partition *p = container_of(to_delayed_work(work),
+						 struct kpart_partition, monitor);
+	static const unsigned int grace = CRASH_GRACE_MS / MONITOR_MS;
+	unsigned int app_state, reason;
+
+	mutex_lock(&kpart_lock);
+	if (!kpart_partition_busy(p))
+		goto out;
+
+	app_state = READ_ONCE(p->desc->state);
+	smp_rmb();
+	reason = READ_ONCE(p->desc->exit_reason);
+	switch (app_state) {
+	case KPART_STATE_RUNNING:
+		if (p->state == KPART_STARTING) {
+			p->ready_ns = ktime_get_ns();
+			p->boot_count++;
+			kp_info(p, "running (init reached %llu ms after start)",
+				(p->ready_ns - p->start_ns) / NSEC_PER_MSEC);
+			set_state(p, KPART_RUNNING);
+		}
+		break;
+	case KPART_STATE_STOPPED:
+		reclaim(p, KPART_STOPPED, READ_ONCE(p->desc->stop_request) ?
+			KPART_EXIT_STOP : reason);
+		goto out;
+	case KPART_STATE_CRASHED:
+		if (p->crash_ticks++ < grace)
+			break;
+		reclaim(p, KPART_CRASHED, KPART_EXIT_PANIC);
+		goto out;
+	}
+	schedule_delayed_work(&p->monitor, msecs_to_jiffies(MONITOR_MS));
+out:
+	mutex_unlock(&kpart_lock);
+}
+
+static int read_initrd(struct kpart_partition *p, u64 kernel_end,
+		       u64 *addr, u64 *size)
+{
+	struct file *f;
+	void *dst;
+	loff_t len;
+	ssize_t ret;
+
+	*addr = *size = 0;
+	if (!p->initrd[0])
+		return 0;
+	f = filp_open(p->initrd, O_RDONLY, 0);
+	if (IS_ERR(f)) {
+		kp_err(p, "cannot open initrd %s: %ld", p->initrd, PTR_ERR(f));
+		return PTR_ERR(f);
+	}
+	len = i_size_read(file_inode(f));
+	*addr = (p->mem_base + p->mem_size - len) & PAGE_MASK;
+	if (len <= 0 || *addr < kernel_end) {
+		kp_err(p, "kernel and initrd (%lld bytes) do not fit in %llu MiB",
+		       len, p->mem_size >> 20);
+		fput(f);
+		return -E2BIG;
+	}
+	dst = __va(*addr);
+	ret = kernel_read_file(f, 0, &dst, len, NULL, READING_KEXEC_INITRAMFS);
+	fput(f);
+	if (ret != len) {
+		kp_err(p, "cannot read initrd %s: %zd", p->initrd, ret);
+		return ret < 0 ? ret : -EIO;
+	}
+	*size = len;
+	return 0;
+}
+
+/*
+ * Lay the partition out in its memory and release its first CPU into the
+ * new kernel. Returns once the CPU is on its way; the monitor follows the
+ * boot. On error nothing is held.
+ */
+int kpart_partition_start(struct kpart_partition *p)
+{
+	struct kpart_boot_spec spec = { .name = p->name };
+	struct kpart_bzimage img;
+	u32 apic_ids[KPART_MAX_CPUS];
+	struct kpart_cpu_mailbox *boot_cpu;
+	const char *why = NULL;
+	void *buf = NULL;
+	unsigned int cpu, n = 0;
+	ssize_t len;
+	u64 root;
+	int ret;
+
+	lockdep_assert_held(&kpart_lock);
+	if (kpart_partition_busy(p)) {
+		kp_err(p, "start refused: partition is %s", kpart_state_name(p->state));
+		return -EBUSY;
+	}
+	if (cpumask_empty(p->cpus) || !p->mem_size || !p->kernel[0]) {
+		kp_err(p, "start refused: set cpus, memory and kernel first");
+		return -EINVAL;
+	}
+	if (!try_module_get(THIS_MODULE))
+		return -ENODEV;
+
+	len = kernel_read_file_from_path(p->kernel, 0, &buf, INT_MAX, NULL,
+					 READING_KEXEC_IMAGE);
+	if (len < 0) {
+		kp_err(p, "cannot read kernel %s: %zd", p->kernel, len);
+		ret = len;
+		goto err_put;
+	}
+	ret = kpart_bzimage_parse(buf, len, &img, &why);
+	if (ret) {
+		kp_err(p, "%s: %s", p->kernel, why);
+		goto err_free;
+	}
+
+	p->mem_base = kpart_pool_alloc(p->mem_size);
+	if (!p->mem_base) {
+		kp_err(p, "no contiguous %llu MiB left in the pool (%llu MiB free)",
+		       p->mem_size >> 20, kpart_pool_free() >> 20);
+		ret = -ENOMEM;
+		goto err_free;
+	}
+	ret = read_initrd(p, kpart_kernel_end(p->mem_base, &img),
+			  &spec.initrd_addr, &spec.initrd_size);
+	if (ret)
+		goto err_mem;
+
+	for_each_cpu(cpu, p->cpus)
+		apic_ids[n++] = kpart_apic_id(cpu);
+	spec.base = p->mem_base;
+	spec.size = p->mem_size;
+	spec.apic_ids = apic_ids;
+	spec.nr_cpus = n;
+	spec.image = &img;
+	spec.cmdline = p->cmdline;
+	spec.console_port = p->console_port;
+	ret = kpart_build_boot_area(&spec, &why);
+	if (!ret)
+		ret = kpart_build_pgtable(p->mem_base, p->mem_size, &root, &why);
+	if (ret) {
+		kp_err(p, "%s", why);
+		goto err_mem;
+	}
+	vfree(buf);
+	buf = NULL;
+
+	p->desc = kpart_desc_of(p->mem_base);
+	p->desc->pgtable = root;
+	ret = kpart_cpus_take(p);
+	if (ret)
+		goto err_mem;
+
+	p->start_ns = ktime_get_ns();
+	p->exit_reason = KPART_EXIT_NONE;
+	p->crash_ticks = 0;
+	boot_cpu = &p->desc->cpus[0];
+	WRITE_ONCE(boot_cpu->entry, kpart_kernel_load_addr(p->mem_base, &img) + 0x200);
+	WRITE_ONCE(boot_cpu->arg, p->mem_base + KPART_OFF_BOOT_PARAMS);
+	smp_store_release(&boot_cpu->state, KPART_CPU_GO);
+
+	kp_info(p, "starting on CPUs %*pbl (APIC IDs from %u), [mem %#llx-%#llx]",
+		cpumask_pr_args(p->cpus), apic_ids[0], (u64)p->mem_base,
+		(u64)(p->mem_base + p->mem_size - 1));
+	set_state(p, KPART_STARTING);
+	schedule_delayed_work(&p->monitor, msecs_to_jiffies(MONITOR_MS));
+	return 0;
+
+err_mem:
+	kpart_pool_release(p->mem_base, p->mem_size);
+	p->mem_base = 0;
+	p->desc = NULL;
+err_free:
+	vfree(buf);
+err_put:
+	module_put(THIS_MODULE);
+	return ret;
+}
+
+/*
+ * Cooperative stop: ask the application kernel to power off and wait for it
+ * to park its CPUs. Forced stop (kill): take the CPUs back without asking.
+ * Called with kpart_lock held; drops it while waiting.
+ */
+int kpart_partition_stop(struct kpart_partition *p, bool force)
+{
+	long left;
+
+	lockdep_assert_held(&kpart_lock);
+	if (!kpart_partition_busy(p)) {
+		kp_err(p, "stop refused: partition is %s", kpart_state_name(p->state));
+		return -EINVAL;
+	}
+	if (force) {
+		cancel_delayed_work(&p->monitor);
+		reclaim(p, KPART_STOPPED, KPART_EXIT_KILLED);
+		return 0;
+	}
+	if (p->state != KPART_STOPPING) {
+		WRITE_ONCE(p->desc->stop_request, 1);
+		set_state(p, KPART_STOPPING);
+	}
+	mutex_unlock(&kpart_lock);
+	left = wait_event_interruptible_timeout(p->wait, !kpart_partition_busy(p),
+						STOP_TIMEOUT_S * HZ);
+	mutex_lock(&kpart_lock);
+	if (left < 0)
+		return left;
+	if (!left) {
+		kp_err(p, "did not stop within %d s; 'kill' forces it", STOP_TIMEOUT_S);
+		return -ETIMEDOUT;
+	}
+	return 0;
+}
+
+/* Module exit: nothing may keep running on memory the pool gives up. */
+void kpart_stop_all(void)
+{
+	struct kpart_partition *p;
+
+	mutex_lock(&kpart_lock);
+	list_for_each_entry(p, &kpart_partitions, node)
+		if (kpart_partition_busy(p))
+			kpart_partition_stop(p, true);
+	mutex_unlock(&kpart_lock);
+}

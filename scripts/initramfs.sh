@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Build the two initramfs images the QEMU demo and tests use:
+#   build/initramfs/app.cpio.gz   application kernel: busybox + app-init
+#   build/initramfs/boot.cpio.gz  boot kernel: busybox, kpart.ko, the kernel
+#                                 and app.cpio.gz to start, tests/e2e/guest
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${BUILD_DIR:-$top/build}
+out=$build/initramfs
+busybox=/bin/busybox
+bzimage=$build/kernel-obj/arch/x86/boot/bzImage
+kmod=$build/kmod/kpart.ko
+
+for f in "$bzimage" "$kmod"; do
+	[[ -f $f ]] || { echo "initramfs: missing $f (run scripts/kernel.sh)" >&2; exit 1; }
+done
+
+# pack DIR OUT: a newc cpio, gzip-compressed, owned by root
+pack() { (cd "$1" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) | gzip -9n >"$2"; }
+
+skeleton() {
+	local d=$1
+	rm -rf "$d"
+	mkdir -p "$d"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,etc,root}
+	cp "$busybox" "$d/bin/busybox"
+	# Links made here so that the app kernel needs no --install at boot
+	local app
+	for app in $("$d/bin/busybox" --list-full); do
+		[[ $app == bin/busybox || $app == linuxrc ]] && continue
+		mkdir -p "$d/$(dirname "$app")"
+		ln -sf /bin/busybox "$d/$app"
+	done
+}
+
+mkdir -p "$out"
+skeleton "$out/app-root"
+install -m 755 "$top/scripts/initramfs/app-init" "$out/app-root/init"
+pack "$out/app-root" "$out/app.cpio.gz"
+
+skeleton "$out/boot-root"
+install -m 755 "$top/scripts/initramfs/boot-init" "$out/boot-root/init"
+mkdir -p "$out/boot-root/lib/modules" "$out/boot-root/boot" "$out/boot-root/tests"
+cp "$kmod" "$out/boot-root/lib/modules/"
+cp "$bzimage" "$out/boot-root/boot/bzImage"
+cp "$out/app.cpio.gz" "$out/boot-root/boot/app.cpio.gz"
+# A file that is not a kernel, for the bad-input tests
+head -c 65536 /dev/urandom >"$out/boot-root/boot/not-a-kernel"
+cp "$top"/tests/e2e/guest/*.sh "$out/boot-root/tests/" 2>/dev/null || true
+pack "$out/boot-root" "$out/boot.cpio.gz"
+echo "initramfs: $(du -h "$out/boot.cpio.gz" | cut -f1) boot, $(du -h "$out/app.cpio.gz" | cut -f1) app"

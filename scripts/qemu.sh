@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Boot the kpart QEMU machine: 4 vCPUs, 2 GiB, TCG. The boot kernel's
+# console is the first UART (ttyS0), application kernels get the second.
+#
+#   scripts/qemu.sh --test NAME [--out DIR]   run tests/e2e/guest/NAME.sh,
+#                                             UARTs captured in DIR
+#   scripts/qemu.sh --demo                    demo on the terminal
+#   scripts/qemu.sh                           interactive boot kernel shell
+# Extra: --append "ARGS" for the boot kernel, --gdb (stub on :1234, halted),
+# --timeout SECONDS (default 600).
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${BUILD_DIR:-$top/build}
+bzimage=$build/kernel-obj/arch/x86/boot/bzImage
+initrd=$build/initramfs/boot.cpio.gz
+mode=shell test= out= append= timeout_s=600 gdb=()
+
+while [[ $# -gt 0 ]]; do
+	case $1 in
+	--test) mode=test test=$2; shift 2 ;;
+	--demo) mode=demo; shift ;;
+	--out) out=$2; shift 2 ;;
+	--append) append=$2; shift 2 ;;
+	--timeout) timeout_s=$2; shift 2 ;;
+	--gdb) gdb=(-s -S); shift ;;
+	*) echo "usage: $0 [--test NAME|--demo] [--out DIR] [--append ARGS] [--gdb]" >&2; exit 2 ;;
+	esac
+done
+
+cmdline="console=ttyS0,115200 kpart_pool=1G idle=halt panic=-1 loglevel=6"
+qemu=(qemu-system-x86_64 -accel tcg -cpu max -smp 4 -m 2G -no-reboot
+	-kernel "$bzimage" -initrd "$initrd" -display none -monitor none "${gdb[@]}")
+
+case $mode in
+test)
+	out=${out:-$build/e2e/$test}
+	mkdir -p "$out"
+	rm -f "$out"/ttyS0.log "$out"/ttyS1.log
+	start=$(date +%s.%N)
+	rc=0
+	timeout --foreground "$timeout_s" "${qemu[@]}" \
+		-append "$cmdline kpart.test=$test $append" \
+		-serial file:"$out/ttyS0.log" -serial file:"$out/ttyS1.log" || rc=$?
+	printf 'qemu: %s finished in %.1f s (exit %d); logs in %s\n' "$test" \
+		"$(echo "$(date +%s.%N) - $start" | bc)" "$rc" "$out"
+	[[ $rc -eq 124 ]] && echo "qemu: TIMEOUT after $timeout_s s" >&2
+	exit "$rc"
+	;;
+demo)
+	out=${out:-$build/demo}
+	mkdir -p "$out"
+	: >"$out/ttyS1.log"
+	echo "== the application kernels' console (ttyS1) is shown with prefix 'app|'"
+	tail -n +1 -F "$out/ttyS1.log" 2>/dev/null | sed -u 's/^/app| /' &
+	tailpid=$!
+	trap 'kill $tailpid 2>/dev/null' EXIT
+	"${qemu[@]}" -append "$cmdline kpart.demo=1 kpart.test=demo $append" \
+		-serial stdio -serial file:"$out/ttyS1.log"
+	sleep 0.5
+	;;
+shell)
+	out=${out:-$build/shell}
+	mkdir -p "$out"
+	echo "== application kernels' console: $out/ttyS1.log; quit with Ctrl-a x"
+	"${qemu[@]}" -append "$cmdline $append" -serial mon:stdio \
+		-serial file:"$out/ttyS1.log"
+	;;
+esac
