@@ -145,8 +145,14 @@ static ssize_t f_cpus_write(struct kernfs_open_file *of, char *buf,
 		return -ENOMEM;
 	buf = strim(buf);
 	ret = cpulist_parse(buf, mask);
-	if (ret) {
+	if (ret == -ERANGE) {
+		pr_err("kpart: %s: invalid cpulist '%s': CPUs are numbered below %u\n",
+		       p->name, buf, nr_cpu_ids);
+		ret = -EINVAL;
+		goto out;
+	} else if (ret) {
 		pr_err("kpart: %s: invalid cpulist '%s'\n", p->name, buf);
+		ret = -EINVAL;
 		goto out;
 	}
 	ret = lock_part(p, true, "cpus");

@@ -36,12 +36,13 @@ case $mode in
 test)
 	out=${out:-$build/e2e/$test}
 	mkdir -p "$out"
-	rm -f "$out"/ttyS0.log "$out"/ttyS1.log
+	rm -f "$out"/ttyS[012].log
 	start=$(date +%s.%N)
 	rc=0
 	timeout --foreground "$timeout_s" "${qemu[@]}" \
 		-append "$cmdline kpart.test=$test $append" \
-		-serial file:"$out/ttyS0.log" -serial file:"$out/ttyS1.log" || rc=$?
+		-serial file:"$out/ttyS0.log" -serial file:"$out/ttyS1.log" \
+		-serial file:"$out/ttyS2.log" || rc=$?
 	printf 'qemu: %s finished in %.1f s (exit %d); logs in %s\n' "$test" \
 		"$(echo "$(date +%s.%N) - $start" | bc)" "$rc" "$out"
 	[[ $rc -eq 124 ]] && echo "qemu: TIMEOUT after $timeout_s s" >&2

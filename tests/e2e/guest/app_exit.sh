@@ -1,0 +1,28 @@
+#!/bin/sh
+# The application kernel ends itself: poweroff, reboot and panic each park
+# its CPUs, the boot kernel takes them back and records why; a crashed
+# partition starts again.
+. /tests/lib.sh
+pool=$(cat $K/pool_size)
+mkdir $K/p1
+write_ok $K/p1/cpus 2-3
+write_ok $K/p1/memory 256M
+write_ok $K/p1/kernel /boot/bzImage
+write_ok $K/p1/initrd /boot/app.cpio.gz
+write_ok $K/p1/console ttyS1
+for action in poweroff reboot panic; do
+	write_ok $K/p1/cmdline "console=ttyS1,115200 idle=halt kpart.app=$action"
+	write_ok $K/p1/control start
+	if [ $action = panic ]; then want=crashed; else want=stopped; fi
+	wait_state p1 $want
+	check_eq "$action: exit reason" "$(cat $K/p1/exit_reason)" "$action"
+	check_eq "$action: CPUs back" "$(online)" "0-3"
+	check_eq "$action: pool whole" "$(cat $K/pool_free)" "$pool"
+done
+write_ok $K/p1/cmdline "console=ttyS1,115200 idle=halt"
+write_ok $K/p1/control start
+wait_state p1 running
+write_ok $K/p1/control stop
+check_eq "restarted after crash and stopped" "$(cat $K/p1/state)" "stopped"
+echo EXPECT-APP-BOOTS: ttyS1 4
+finish
