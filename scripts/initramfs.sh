@@ -46,6 +46,6 @@ cp "$bzimage" "$out/boot-root/boot/bzImage"
 cp "$out/app.cpio.gz" "$out/boot-root/boot/app.cpio.gz"
 # A file that is not a kernel, for the bad-input tests
 head -c 65536 /dev/urandom >"$out/boot-root/boot/not-a-kernel"
-cp "$top"/tests/e2e/guest/*.sh "$out/boot-root/tests/" 2>/dev/null || true
+cp "$top"/tests/e2e/guest/*.sh "$top/scripts/initramfs/demo.sh" "$out/boot-root/tests/"
 pack "$out/boot-root" "$out/boot.cpio.gz"
 echo "initramfs: $(du -h "$out/boot.cpio.gz" | cut -f1) boot, $(du -h "$out/app.cpio.gz" | cut -f1) app"

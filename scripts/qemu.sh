@@ -52,12 +52,16 @@ demo)
 	out=${out:-$build/demo}
 	mkdir -p "$out"
 	: >"$out/ttyS1.log"
-	echo "== the application kernels' console (ttyS1) is shown with prefix 'app|'"
-	tail -n +1 -F "$out/ttyS1.log" 2>/dev/null | sed -u 's/^/app| /' &
-	tailpid=$!
-	trap 'kill $tailpid 2>/dev/null' EXIT
-	"${qemu[@]}" -append "$cmdline kpart.demo=1 kpart.test=demo $append" \
-		-serial stdio -serial file:"$out/ttyS1.log"
+	: >"$out/ttyS2.log"
+	echo "== application kernels' consoles: second UART as 'app|', third as 'db|'"
+	tail -n +1 -F "$out/ttyS1.log" 2>/dev/null | sed -u 's/\r$//; s/^/app| /' &
+	tail1=$!
+	tail -n +1 -F "$out/ttyS2.log" 2>/dev/null | sed -u 's/\r$//; s/^/ db| /' &
+	tail2=$!
+	trap 'kill $tail1 $tail2 2>/dev/null' EXIT
+	timeout --foreground "$timeout_s" "${qemu[@]}" \
+		-append "$cmdline loglevel=4 kpart.test=demo $append" \
+		-serial stdio -serial file:"$out/ttyS1.log" -serial file:"$out/ttyS2.log"
 	sleep 0.5
 	;;
 shell)
@@ -65,6 +69,6 @@ shell)
 	mkdir -p "$out"
 	echo "== application kernels' console: $out/ttyS1.log; quit with Ctrl-a x"
 	"${qemu[@]}" -append "$cmdline $append" -serial mon:stdio \
-		-serial file:"$out/ttyS1.log"
+		-serial file:"$out/ttyS1.log" -serial file:"$out/ttyS2.log"
 	;;
 esac
