@@ -1,0 +1,676 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * partctl: see and steer the partitions of this machine (docs/partctl.md).
+ * validate, inventory and apply --dry-run work without partd; apply,
+ * start and stop go through partd; status asks partd and falls back to the
+ * kernel's view when partd is not running.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "partctl.h"
+
+static struct opts o;
+
+static void usage(FILE *f)
+{
+	fprintf(
+	    f,
+	    "Usage: partctl [OPTIONS] COMMAND [ARGS]\n"
+	    "See and steer the kpart partitions of this machine.\n"
+	    "\n"
+	    "Commands:\n"
+	    "  validate PLAN          check a plan against this machine (--offline: syntax only)\n"
+	    "  apply PLAN [--dry-run] make the machine match PLAN (through partd)\n"
+	    "  status [NAME]          partitions and their states\n"
+	    "  start NAME             start a partition and wait until it runs\n"
+	    "  stop NAME              stop a partition (it stays stopped until started)\n"
+	    "  inventory              CPUs, NUMA nodes, pool and partitions\n"
+	    "\n"
+	    "Options:\n"
+	    "  -j, --json             machine-readable output (keys in docs/partctl.md)\n"
+	    "  -n, --dry-run          apply: print the actions, change nothing\n"
+	    "      --offline          validate: do not look at the machine\n"
+	    "  -q, --quiet            no progress output\n"
+	    "      --timeout SEC      give up waiting for partd after SEC seconds\n"
+	    "  -S, --socket PATH      partd socket (default " PLAN_DEFAULT_SOCKET
+	    ", env KPART_SOCKET)\n"
+	    "  -r, --root DIR         kpart control filesystem (default " PLAN_DEFAULT_KERNFS
+	    ", env KPART_ROOT)\n"
+	    "  -s, --sysfs DIR        sysfs for CPU/NUMA topology (default /sys, env KPART_SYSFS)\n"
+	    "      --file-root DIR    prefix for kernel/initrd paths when checking them\n"
+	    "  -h, --help             show this help\n"
+	    "  -V, --version          show the version\n"
+	    "\n"
+	    "Exit status: 0 ok, 1 failed, 2 invalid input (bad plan, usage or name).\n"
+	    "PLAN may be - for standard input.\n");
+}
+
+static int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("partctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return code;
+}
+
+/* Read a whole file ("-" = stdin). */
+static char *read_text(const char *path, char *err, size_t errlen)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "re") : stdin;
+	size_t len = 0, cap = 0;
+	char *buf = NULL;
+
+	if (!f) {
+		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	for (;;) {
+		size_t r;
+
+		if (len + 1 >= cap) {
+			char *n;
+
+			cap = cap ? cap * 2 : 16384;
+			n = realloc(buf, cap);
+			if (!n) {
+				snprintf(err, errlen, "out of memory");
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = n;
+		}
+		r = fread(buf + len, 1, cap - len - 1, f);
+		len += r;
+		if (r == 0)
+			break;
+	}
+	if (buf && ferror(f)) {
+		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+		free(buf);
+		buf = NULL;
+	}
+	if (buf)
+		buf[len] = '\0';
+	if (f != stdin)
+		fclose(f);
+	return buf;
+}
+
+static struct inventory *read_machine(char *err, size_t errlen)
+{
+	struct inventory *inv = inventory_read(o.root, o.sysfs, err, errlen);
+
+	if (inv && o.file_root)
+		inv->file_root = strdup(o.file_root);
+	return inv;
+}
+
+static struct json_object *request(const char *cmd)
+{
+	struct json_object *r = json_object_new_object();
+
+	json_object_object_add(r, "cmd", json_object_new_string(cmd));
+	return r;
+}
+
+/* Print problems (people) and a summary; returns the error count. */
+static size_t report_problems(const struct problems *ps, const char *source)
+{
+	size_t warnings = ps->n - ps->nerrors;
+
+	problems_print(ps, source, stdout);
+	if (ps->nerrors)
+		printf("%s: invalid: %zu error%s%s", source, ps->nerrors,
+		       ps->nerrors == 1 ? "" : "s", warnings ? ", " : "\n");
+	if (ps->nerrors && warnings)
+		printf("%zu warning%s\n", warnings, warnings == 1 ? "" : "s");
+	return ps->nerrors;
+}
+
+/* ---------------------------------------------------------------- validate */
+
+static int cmd_validate(const char *path)
+{
+	struct problems ps;
+	struct inventory *inv = NULL;
+	struct plan *plan;
+	char err[512], *text;
+	size_t i;
+	int rc;
+
+	text = read_text(path, err, sizeof(err));
+	if (!text)
+		return fail(EXIT_INVALID, "%s", err);
+	if (!o.offline) {
+		inv = read_machine(err, sizeof(err));
+		if (!inv) {
+			free(text);
+			return fail(EXIT_FAILED,
+				    "%s\n(use --offline to check the plan's syntax only)", err);
+		}
+	}
+	problems_init(&ps);
+	plan = plan_parse(text, strlen(text), &ps);
+	free(text);
+	if (plan && inv)
+		plan_validate(plan, inv, &ps);
+	rc = ps.nerrors ? EXIT_INVALID : EXIT_OK;
+
+	if (o.json) {
+		struct json_object *out = json_object_new_object();
+
+		json_object_object_add(out, "valid", json_object_new_boolean(!ps.nerrors));
+		json_object_object_add(out, "offline", json_object_new_boolean(o.offline));
+		json_object_object_add(out, "errors", json_object_new_int((int)ps.nerrors));
+		json_object_object_add(out, "warnings",
+				       json_object_new_int((int)(ps.n - ps.nerrors)));
+		json_object_object_add(out, "problems", problems_to_json(&ps));
+		if (plan && !ps.nerrors)
+			json_object_object_add(out, "plan", plan_to_json(plan));
+		print_json(out);
+		json_object_put(out);
+	} else if (report_problems(&ps, path) == 0) {
+		printf("%s: valid%s: %zu partition%s\n", path, o.offline ? " (offline check)" : "",
+		       plan->nparts, plan->nparts == 1 ? "" : "s");
+		for (i = 0; inv && i < plan->nparts; i++) {
+			const struct plan_partition *pp = &plan->parts[i];
+			char *cpus;
+
+			if (pp->cpus_mode != PLAN_CPUS_COUNT)
+				continue;
+			cpus = cpuset_format(&pp->cpus);
+			printf("  %s: CPUs %s%s\n", pp->name, cpus ? cpus : "?",
+			       pp->numa_node >= 0 ? " (placed on its NUMA node)" : " (placed)");
+			free(cpus);
+		}
+	}
+	plan_free(plan);
+	problems_free(&ps);
+	inventory_free(inv);
+	return rc;
+}
+
+/* ------------------------------------------------------------ progress UI */
+
+struct ui {
+	bool tty, line_open;
+};
+
+static void ui_clear(struct ui *ui)
+{
+	if (ui->line_open) {
+		fputs("\r\033[K", stdout);
+		ui->line_open = false;
+	}
+}
+
+static void ui_progress(struct ui *ui, struct json_object *ev, const char **last_state)
+{
+	const char *kind = jstr(ev, "event");
+
+	if (o.quiet || o.json || !kind)
+		return;
+	if (!strcmp(kind, "action")) {
+		ui_clear(ui);
+		printf("[%" PRId64 "/%" PRId64 "] %s\n", jint(ev, "index"), jint(ev, "total"),
+		       jstr(ev, "text"));
+	} else if (!strcmp(kind, "state")) {
+		const char *st = jstr(ev, "state");
+		double secs = (double)jint(ev, "elapsed_ms") / 1000.0;
+
+		if (ui->tty) {
+			printf("\r\033[K      %s: %s (%.0f s)", jstr(ev, "name"), st, secs);
+			ui->line_open = true;
+		} else if (!*last_state || strcmp(*last_state, st)) {
+			printf("      %s: %s (%.1f s)\n", jstr(ev, "name"), st, secs);
+		}
+		free((char *)*last_state);
+		*last_state = strdup(st);
+	} else if (!strcmp(kind, "failed")) {
+		ui_clear(ui);
+		printf("      failed: %s\n", jstr(ev, "error"));
+	} else if (!strcmp(kind, "undo")) {
+		ui_clear(ui);
+		printf("undo [%" PRId64 "] %s\n", jint(ev, "index"), jstrd(ev, "text"));
+	} else if (!strcmp(kind, "undo_failed")) {
+		ui_clear(ui);
+		printf("      undo failed: %s\n", jstrd(ev, "error"));
+	}
+	fflush(stdout);
+}
+
+/* Send req to partd, show progress, return the result (NULL: could not talk). */
+static struct json_object *call(struct json_object *req, int *rc)
+{
+	struct conn *c = conn_open(o.socket_path);
+	struct ui ui = {.tty = isatty(STDOUT_FILENO)};
+	const char *last_state = NULL;
+	struct json_object *res = NULL;
+	char err[256];
+
+	if (!c) {
+		json_object_put(req);
+		if (errno == ENOENT || errno == ECONNREFUSED)
+			fail(EXIT_FAILED, "partd is not running (no one listens on %s)",
+			     o.socket_path);
+		else
+			fail(EXIT_FAILED, "cannot connect to partd at %s: %s", o.socket_path,
+			     strerror(errno));
+		*rc = EXIT_FAILED;
+		return NULL;
+	}
+	if (conn_send(c, req)) {
+		fail(EXIT_FAILED, "cannot talk to partd: %s", strerror(errno));
+		conn_close(c);
+		*rc = EXIT_FAILED;
+		return NULL;
+	}
+	for (;;) {
+		struct json_object *msg = conn_recv(c, o.timeout_s * 1000, err, sizeof(err));
+		const char *type;
+
+		if (!msg) {
+			ui_clear(&ui);
+			fail(EXIT_FAILED, "%s", err);
+			*rc = EXIT_FAILED;
+			break;
+		}
+		type = jstr(msg, "type");
+		if (type && !strcmp(type, "progress")) {
+			ui_progress(&ui, msg, &last_state);
+			json_object_put(msg);
+			continue;
+		}
+		ui_clear(&ui);
+		res = msg;
+		*rc = (int)jint(res, "exit");
+		if (*rc < 0 || *rc > 2)
+			*rc = EXIT_FAILED;
+		break;
+	}
+	free((char *)last_state);
+	conn_close(c);
+	return res;
+}
+
+/* ------------------------------------------------------------------ apply */
+
+static int apply_local_dry_run(const char *path, const char *text)
+{
+	struct problems ps;
+	struct plan_actions as;
+	struct inventory *inv;
+	struct plan *plan;
+	char err[512];
+	int rc = EXIT_OK;
+
+	inv = read_machine(err, sizeof(err));
+	if (!inv)
+		return fail(EXIT_FAILED, "%s", err);
+	problems_init(&ps);
+	plan_actions_init(&as);
+	plan = plan_parse(text, strlen(text), &ps);
+	if (plan)
+		plan_validate(plan, inv, &ps);
+	if (!plan || ps.nerrors)
+		rc = EXIT_INVALID;
+	else if (plan_diff(plan, inv, &as))
+		rc = EXIT_FAILED;
+	if (o.json) {
+		struct json_object *out = json_object_new_object();
+
+		json_object_object_add(out, "ok", json_object_new_boolean(rc == EXIT_OK));
+		json_object_object_add(out, "exit", json_object_new_int(rc));
+		json_object_object_add(out, "dry_run", json_object_new_boolean(true));
+		json_object_object_add(out, "via", json_object_new_string("kernfs"));
+		json_object_object_add(out, "problems", problems_to_json(&ps));
+		json_object_object_add(out, "actions", plan_actions_to_json(&as));
+		print_json(out);
+		json_object_put(out);
+	} else if (rc == EXIT_INVALID) {
+		report_problems(&ps, path);
+	} else {
+		problems_print(&ps, path, stdout);
+		if (!as.n) {
+			printf("nothing to do: the machine matches %s\n", path);
+		} else {
+			struct json_object *j = plan_actions_to_json(&as);
+
+			printf("%s: %zu action%s (dry run; partd not running, so partitions held "
+			       "stopped by partctl stop are not known):\n",
+			       path, as.n, as.n == 1 ? "" : "s");
+			print_actions(j);
+			json_object_put(j);
+		}
+	}
+	plan_actions_free(&as);
+	plan_free(plan);
+	problems_free(&ps);
+	inventory_free(inv);
+	return rc;
+}
+
+static int cmd_apply(const char *path)
+{
+	struct json_object *req, *res, *v;
+	char err[512], abspath[PATH_MAX], *text;
+	struct conn *probe;
+	int rc = EXIT_OK;
+	size_t n;
+
+	text = read_text(path, err, sizeof(err));
+	if (!text)
+		return fail(EXIT_INVALID, "%s", err);
+	if (strcmp(path, "-") && realpath(path, abspath))
+		path = abspath;
+	if (o.dry_run) {
+		probe = conn_open(o.socket_path);
+		if (!probe) {
+			rc = apply_local_dry_run(path, text);
+			free(text);
+			return rc;
+		}
+		conn_close(probe);
+	}
+	req = request("apply");
+	json_object_object_add(req, "plan", json_object_new_string(text));
+	json_object_object_add(req, "source", json_object_new_string(path));
+	json_object_object_add(req, "dry_run", json_object_new_boolean(o.dry_run));
+	free(text);
+	res = call(req, &rc);
+	if (!res)
+		return rc;
+	if (o.json) {
+		json_object_object_add(res, "dry_run", json_object_new_boolean(o.dry_run));
+		json_object_object_add(res, "via", json_object_new_string("partd"));
+		json_object_object_del(res, "type");
+		print_json(res);
+		json_object_put(res);
+		return rc;
+	}
+	json_object_object_get_ex(res, "problems", &v);
+	if (rc == EXIT_INVALID) {
+		print_problems_json(v, path);
+		printf("%s\n", jstr(res, "error") ? jstr(res, "error") : "invalid");
+	} else {
+		print_problems_json(v, path); /* warnings */
+		json_object_object_get_ex(res, "actions", &v);
+		n = v ? json_object_array_length(v) : 0;
+		if (o.dry_run) {
+			if (!n)
+				printf("nothing to do: the machine matches %s\n", path);
+			else
+				printf("%s: %zu action%s (dry run):\n", path, n, n == 1 ? "" : "s");
+			print_actions(v);
+		} else if (rc == EXIT_OK) {
+			if (!n)
+				printf("nothing to do: the machine matches %s\n", path);
+			else
+				printf("applied %s: %zu action%s\n", path, n, n == 1 ? "" : "s");
+		} else {
+			printf("apply failed: %s\n", jstr(res, "error"));
+			if (jbool(res, "rollback_failed"))
+				printf(
+				    "rollback incomplete: see partctl status and the partd log\n");
+			else if (jbool(res, "rolled_back"))
+				printf("rolled back: the machine is as it was before\n");
+		}
+	}
+	json_object_put(res);
+	return rc;
+}
+
+/* ---------------------------------------------------------- status & co */
+
+static int cmd_status(const char *name)
+{
+	struct json_object *req = request("status"), *res = NULL, *parts = NULL;
+	struct conn *probe = conn_open(o.socket_path);
+	bool from_partd = probe != NULL;
+	char err[512];
+	int rc = EXIT_OK;
+
+	if (name && plan_name_problem(name)) {
+		json_object_put(req);
+		conn_close(probe);
+		return fail(EXIT_INVALID, "\"%s\" is not a partition name: it %s", name,
+			    plan_name_problem(name));
+	}
+	if (probe) {
+		conn_close(probe);
+		if (name)
+			json_object_object_add(req, "name", json_object_new_string(name));
+		res = call(req, &rc);
+		if (!res)
+			return rc;
+		if (rc) {
+			if (o.json)
+				print_json(res);
+			else
+				fail(rc, "%s", jstr(res, "error"));
+			json_object_put(res);
+			return rc;
+		}
+		json_object_object_del(res, "type");
+	} else {
+		/* partd is not running: the kernel's view, without plan information */
+		struct inventory *inv = read_machine(err, sizeof(err));
+		struct json_object *all, *sel = json_object_new_array();
+		size_t i;
+
+		json_object_put(req);
+		if (!inv) {
+			json_object_put(sel);
+			return fail(EXIT_FAILED, "%s", err);
+		}
+		if (!o.json)
+			fprintf(stderr,
+				"partctl: partd is not running; showing the kernel's view\n");
+		all = inventory_to_json(inv);
+		json_object_object_get_ex(all, "partitions", &parts);
+		for (i = 0; i < json_object_array_length(parts); i++) {
+			struct json_object *p = json_object_array_get_idx(parts, i);
+
+			if (!name || !strcmp(jstr(p, "name"), name))
+				json_object_array_add(sel, json_object_get(p));
+		}
+		json_object_put(all);
+		inventory_free(inv);
+		if (name && !json_object_array_length(sel)) {
+			json_object_put(sel);
+			return fail(EXIT_INVALID, "no partition named \"%s\"", name);
+		}
+		res = json_object_new_object();
+		json_object_object_add(res, "ok", json_object_new_boolean(true));
+		json_object_object_add(res, "exit", json_object_new_int(0));
+		json_object_object_add(res, "partitions", sel);
+	}
+	json_object_object_add(res, "partd", json_object_new_boolean(from_partd));
+	if (o.json) {
+		print_json(res);
+	} else {
+		json_object_object_get_ex(res, "partitions", &parts);
+		if (name)
+			print_partition_detail(json_object_array_get_idx(parts, 0), from_partd);
+		else
+			print_partitions_table(parts, from_partd);
+	}
+	json_object_put(res);
+	return rc;
+}
+
+static int cmd_start_stop(const char *name, bool start)
+{
+	struct json_object *req, *res;
+	int rc = EXIT_OK;
+
+	if (plan_name_problem(name))
+		return fail(EXIT_INVALID, "\"%s\" is not a partition name: it %s", name,
+			    plan_name_problem(name));
+	req = request(start ? "start" : "stop");
+	json_object_object_add(req, "name", json_object_new_string(name));
+	res = call(req, &rc);
+	if (!res)
+		return rc;
+	if (o.json) {
+		json_object_object_del(res, "type");
+		print_json(res);
+	} else if (rc == EXIT_OK) {
+		printf("%s: %s\n", name, start ? "running" : "stopped");
+	} else {
+		fail(rc, "%s", jstr(res, "error"));
+	}
+	json_object_put(res);
+	return rc;
+}
+
+static int cmd_inventory(void)
+{
+	struct inventory *inv;
+	struct json_object *j;
+	char err[512];
+
+	inv = read_machine(err, sizeof(err));
+	if (!inv)
+		return fail(EXIT_FAILED, "%s", err);
+	j = inventory_to_json(inv);
+	if (o.json)
+		print_json(j);
+	else
+		print_inventory(j, o.root);
+	json_object_put(j);
+	inventory_free(inv);
+	return EXIT_OK;
+}
+
+static const char *env_or(const char *name, const char *def)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : def;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+	    {"json", no_argument, NULL, 'j'},
+	    {"dry-run", no_argument, NULL, 'n'},
+	    {"offline", no_argument, NULL, 'O'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {"socket", required_argument, NULL, 'S'},
+	    {"root", required_argument, NULL, 'r'},
+	    {"sysfs", required_argument, NULL, 's'},
+	    {"file-root", required_argument, NULL, 'F'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {0},
+	};
+	const char *cmd;
+	char *end;
+	int c, nargs;
+
+	o.socket_path = env_or("KPART_SOCKET", PLAN_DEFAULT_SOCKET);
+	o.root = env_or("KPART_ROOT", PLAN_DEFAULT_KERNFS);
+	o.sysfs = env_or("KPART_SYSFS", PLAN_DEFAULT_SYSFS);
+	o.file_root = env_or("KPART_FILE_ROOT", NULL);
+
+	while ((c = getopt_long(argc, argv, "jnqS:r:s:hV", lopts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			o.json = true;
+			break;
+		case 'n':
+			o.dry_run = true;
+			break;
+		case 'O':
+			o.offline = true;
+			break;
+		case 'q':
+			o.quiet = true;
+			break;
+		case 't':
+			o.timeout_s = (int)strtol(optarg, &end, 10);
+			if (*end || o.timeout_s < 1 || o.timeout_s > 86400)
+				return fail(EXIT_INVALID, "--timeout wants seconds (1-86400)");
+			break;
+		case 'S':
+			o.socket_path = optarg;
+			break;
+		case 'r':
+			o.root = optarg;
+			break;
+		case 's':
+			o.sysfs = optarg;
+			break;
+		case 'F':
+			o.file_root = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		case 'V':
+			printf("partctl (kpart) plan format %d, kernfs interface %d\n",
+			       PLAN_VERSION, KPART_IFACE_VERSION);
+			return EXIT_OK;
+		default:
+			usage(stderr);
+			return EXIT_INVALID;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return EXIT_INVALID;
+	}
+	cmd = argv[optind];
+	nargs = argc - optind - 1;
+#define WANT(lo, hi)                                                                               \
+	do {                                                                                       \
+		if (nargs < (lo) || nargs > (hi))                                                  \
+			return fail(EXIT_INVALID, "%s takes %s (see partctl --help)", cmd,         \
+				    (hi) == 0	? "no arguments"                                   \
+				    : (lo) == 0 ? "at most one argument"                           \
+						: "one argument");                                 \
+	} while (0)
+	if (o.dry_run && strcmp(cmd, "apply"))
+		return fail(EXIT_INVALID, "--dry-run only goes with apply");
+	if (o.offline && strcmp(cmd, "validate"))
+		return fail(EXIT_INVALID, "--offline only goes with validate");
+	if (!strcmp(cmd, "validate")) {
+		WANT(1, 1);
+		return cmd_validate(argv[optind + 1]);
+	}
+	if (!strcmp(cmd, "apply")) {
+		WANT(1, 1);
+		return cmd_apply(argv[optind + 1]);
+	}
+	if (!strcmp(cmd, "status")) {
+		WANT(0, 1);
+		return cmd_status(nargs ? argv[optind + 1] : NULL);
+	}
+	if (!strcmp(cmd, "start") || !strcmp(cmd, "stop")) {
+		WANT(1, 1);
+		return cmd_start_stop(argv[optind + 1], !strcmp(cmd, "start"));
+	}
+	if (!strcmp(cmd, "inventory")) {
+		WANT(0, 0);
+		return cmd_inventory();
+	}
+	return fail(EXIT_INVALID, "unknown command \"%s\" (see partctl --help)", cmd);
+}

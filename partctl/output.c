@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: MIT */
+/* partctl output for people (libsmartcols tables) and for scripts (JSON). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+#include <libsmartcols.h>
+
+#include "partctl.h"
+
+const char *jstr(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (!o || !json_object_object_get_ex(o, key, &v) || !v)
+		return NULL;
+	return json_object_get_string(v);
+}
+
+const char *jstrd(struct json_object *o, const char *key)
+{
+	const char *s = jstr(o, key);
+
+	return s ? s : "";
+}
+
+int64_t jint(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (!o || !json_object_object_get_ex(o, key, &v))
+		return 0;
+	return json_object_get_int64(v);
+}
+
+bool jbool(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (!o || !json_object_object_get_ex(o, key, &v))
+		return false;
+	return json_object_get_boolean(v);
+}
+
+const char *human_size(int64_t bytes, char buf[32])
+{
+	static const char sfx[] = "KMGT";
+	double v = (double)bytes;
+	int i = -1;
+
+	if (bytes < 1024) {
+		snprintf(buf, 32, "%" PRId64, bytes);
+		return buf;
+	}
+	/* exact when it divides, else one decimal */
+	if (bytes > 0 && (bytes % (1 << 20)) == 0 && bytes < (1ll << 30))
+		return plan_format_size((uint64_t)bytes, buf);
+	while (v >= 1024 && i < 3) {
+		v /= 1024;
+		i++;
+	}
+	if (v == (double)(int64_t)v)
+		snprintf(buf, 32, "%" PRId64 "%c", (int64_t)v, sfx[i]);
+	else
+		snprintf(buf, 32, "%.1f%c", v, sfx[i]);
+	return buf;
+}
+
+void print_json(struct json_object *o)
+{
+	printf("%s\n",
+	       json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+						     JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+void print_problems_json(struct json_object *problems, const char *source)
+{
+	size_t i, n = problems ? json_object_array_length(problems) : 0;
+
+	for (i = 0; i < n; i++) {
+		struct json_object *p = json_object_array_get_idx(problems, i);
+		const char *path = jstr(p, "path");
+
+		printf("%s%s%s%s%s: %s\n", source ? source : "", source ? ": " : "",
+		       path && *path ? path : "", path && *path ? ": " : "", jstrd(p, "severity"),
+		       jstrd(p, "message"));
+		const char *holder = jstr(p, "holder"), *hint = jstr(p, "hint");
+
+		if (holder)
+			printf("    held by: %s\n", holder);
+		if (hint)
+			printf("    hint: %s\n", hint);
+	}
+}
+
+static struct libscols_table *table(const char *const *cols, const int *flags)
+{
+	struct libscols_table *tb = scols_new_table();
+	size_t i;
+
+	if (!tb)
+		return NULL;
+	for (i = 0; cols[i]; i++)
+		scols_table_new_column(tb, cols[i], 0, flags ? flags[i] : 0);
+	return tb;
+}
+
+static const char *plan_column(struct json_object *p, bool from_partd)
+{
+	if (!from_partd)
+		return "?";
+	if (!jbool(p, "in_plan"))
+		return "-";
+	if (jbool(p, "held"))
+		return "held";
+	return jbool(p, "autostart") ? "autostart" : "manual";
+}
+
+void print_partitions_table(struct json_object *parts, bool from_partd)
+{
+	static const char *const cols[] = {"NAME",  "STATE", "CPUS", "MEMORY",
+					   "BOOTS", "EXIT",  "PLAN", NULL};
+	static const int flags[] = {0, 0, 0, SCOLS_FL_RIGHT, SCOLS_FL_RIGHT, 0, 0};
+	struct libscols_table *tb;
+	size_t i, n = parts ? json_object_array_length(parts) : 0;
+
+	if (!n) {
+		printf("no partitions\n");
+		return;
+	}
+	tb = table(cols, flags);
+	if (!tb)
+		return;
+	if (!from_partd) /* no plan information without partd */
+		scols_table_remove_column(tb, scols_table_get_column(tb, 6));
+	for (i = 0; i < n; i++) {
+		struct json_object *p = json_object_array_get_idx(parts, i);
+		struct libscols_line *ln = scols_table_new_line(tb, NULL);
+		char mem[32], boots[32];
+		const char *state = jstr(p, "state");
+
+		snprintf(boots, sizeof(boots), "%" PRId64, jint(p, "boot_count"));
+		scols_line_set_data(ln, 0, jstr(p, "name"));
+		scols_line_set_data(ln, 1, state);
+		scols_line_set_data(ln, 2, jstr(p, "cpus"));
+		scols_line_set_data(ln, 3, human_size(jint(p, "memory"), mem));
+		scols_line_set_data(ln, 4, state && strcmp(state, "absent") ? boots : "-");
+		scols_line_set_data(ln, 5, jstr(p, "exit_reason") ? jstr(p, "exit_reason") : "-");
+		if (from_partd)
+			scols_line_set_data(ln, 6, plan_column(p, true));
+	}
+	scols_print_table(tb);
+	scols_unref_table(tb);
+}
+
+void print_partition_detail(struct json_object *p, bool from_partd)
+{
+	static const char *const keys[] = {"name",	   "state",	  "cpus",	"memory",
+					   "memory_range", "kernel",	  "initrd",	"cmdline",
+					   "console",	   "exit_reason", "boot_count", NULL};
+	char mem[32];
+	size_t i;
+
+	for (i = 0; keys[i]; i++) {
+		const char *v = jstr(p, keys[i]);
+
+		if (!v)
+			continue;
+		if (!strcmp(keys[i], "memory")) {
+			printf("%-13s %s (%s bytes)\n",
+			       "memory:", human_size(jint(p, "memory"), mem), v);
+			continue;
+		}
+		char label[32];
+
+		snprintf(label, sizeof(label), "%s:", keys[i]);
+		printf("%-13s %s\n", label, *v ? v : "-");
+	}
+	if (from_partd)
+		printf("%-13s %s\n", "plan:", plan_column(p, true));
+}
+
+void print_inventory(struct json_object *inv, const char *root)
+{
+	static const char *const ncols[] = {"NODE", "CPUS", "ASSIGNED", "UNASSIGNED", NULL};
+	struct json_object *cpus = NULL, *pool = NULL, *nodes = NULL, *parts = NULL;
+	struct libscols_table *tb;
+	char a[32], b[32];
+	size_t i, n;
+
+	json_object_object_get_ex(inv, "cpus", &cpus);
+	json_object_object_get_ex(inv, "pool", &pool);
+	json_object_object_get_ex(inv, "numa_nodes", &nodes);
+	json_object_object_get_ex(inv, "partitions", &parts);
+	printf("kpart:      %s (interface %" PRId64 ")\n", root, jint(inv, "kernfs_version"));
+	printf("CPUs:       %s (%" PRId64 " present)\n", jstr(cpus, "present"),
+	       jint(cpus, "count"));
+	printf("assigned:   %s\n", *jstr(cpus, "assigned") ? jstr(cpus, "assigned") : "none");
+	printf("unassigned: %s (besides CPU 0, which stays with the boot kernel)\n",
+	       *jstr(cpus, "unassigned") ? jstr(cpus, "unassigned") : "none");
+	printf("pool:       %s, %s free", human_size(jint(pool, "size"), a),
+	       human_size(jint(pool, "free"), b));
+	if (jstr(pool, "range") && *jstr(pool, "range"))
+		printf(" (%s)", jstr(pool, "range"));
+	printf("\n\n");
+
+	tb = table(ncols, NULL);
+	n = nodes ? json_object_array_length(nodes) : 0;
+	for (i = 0; tb && i < n; i++) {
+		struct json_object *nd = json_object_array_get_idx(nodes, i);
+		struct libscols_line *ln = scols_table_new_line(tb, NULL);
+		struct cpuset all, as;
+		char num[16], *un;
+
+		cpuset_init(&all);
+		cpuset_init(&as);
+		cpuset_parse(&all, jstr(nd, "cpus"), NULL, 0);
+		cpuset_parse(&as, jstr(nd, "assigned"), NULL, 0);
+		cpuset_andnot(&all, &as);
+		cpuset_clear(&all, 0);
+		un = cpuset_format(&all);
+		snprintf(num, sizeof(num), "%" PRId64, jint(nd, "node"));
+		scols_line_set_data(ln, 0, num);
+		scols_line_set_data(ln, 1, jstr(nd, "cpus"));
+		scols_line_set_data(ln, 2, *jstr(nd, "assigned") ? jstr(nd, "assigned") : "-");
+		scols_line_set_data(ln, 3, un && *un ? un : "-");
+		free(un);
+		cpuset_free(&all);
+		cpuset_free(&as);
+	}
+	if (tb) {
+		scols_print_table(tb);
+		scols_unref_table(tb);
+	}
+	printf("\n");
+	print_partitions_table(parts, false);
+}
+
+void print_actions(struct json_object *actions)
+{
+	size_t i, n = actions ? json_object_array_length(actions) : 0;
+
+	for (i = 0; i < n; i++) {
+		struct json_object *a = json_object_array_get_idx(actions, i);
+		struct plan_action pa = {0};
+		char line[512];
+		const char *op = jstrd(a, "op");
+
+		/* rebuild enough of the action to share the library's formatting */
+		pa.type = !strcmp(op, "stop")	  ? ACT_STOP
+			  : !strcmp(op, "delete") ? ACT_DELETE
+			  : !strcmp(op, "create") ? ACT_CREATE
+			  : !strcmp(op, "set")	  ? ACT_SET
+						  : ACT_START;
+		snprintf(pa.name, sizeof(pa.name), "%s", jstrd(a, "name"));
+		pa.attr = jstrd(a, "attr");
+		pa.value = (char *)jstr(a, "to");
+		pa.old = (char *)jstr(a, "from");
+		pa.why = (char *)jstr(a, "why");
+		printf("  %s\n", plan_action_format(&pa, line, sizeof(line)));
+	}
+}

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef KPART_PARTCTL_H
+#define KPART_PARTCTL_H
+
+#include <stdbool.h>
+
+#include "plan.h"
+
+struct json_object;
+
+/* Exit codes (docs/partctl.md). */
+enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_INVALID = 2 };
+
+struct opts {
+	const char *socket_path, *root, *sysfs, *file_root;
+	bool json, dry_run, offline, quiet;
+	int timeout_s; /* 0: no client-side limit */
+};
+
+/* client.c: talking to partd */
+struct conn;
+/* Connect; NULL with errno set (ENOENT/ECONNREFUSED: partd not running). */
+struct conn *conn_open(const char *path);
+void conn_close(struct conn *c);
+int conn_send(struct conn *c, struct json_object *req); /* consumes req */
+/* Next line as a JSON object; NULL on EOF/error/timeout (message in err). */
+struct json_object *conn_recv(struct conn *c, int timeout_ms, char *err, size_t errlen);
+
+/* output.c: for people */
+const char *human_size(int64_t bytes, char buf[32]);
+void print_json(struct json_object *o);
+void print_problems_json(struct json_object *problems, const char *source);
+void print_partitions_table(struct json_object *partitions, bool from_partd);
+void print_partition_detail(struct json_object *p, bool from_partd);
+void print_inventory(struct json_object *inv, const char *root);
+void print_actions(struct json_object *actions);
+const char *jstr(struct json_object *o, const char *key);  /* NULL when absent */
+const char *jstrd(struct json_object *o, const char *key); /* "" when absent */
+int64_t jint(struct json_object *o, const char *key);
+bool jbool(struct json_object *o, const char *key);
+
+#endif

@@ -1,0 +1,360 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * partd: makes the machine run the partitions its plan describes, and keeps
+ * it that way. See docs/partd.md.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+#include <systemd/sd-daemon.h>
+
+#include "partd.h"
+
+static bool log_to_journal;
+static bool log_verbose;
+
+void plog(int prio, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (prio == LOG_DEBUG && !log_verbose)
+		return;
+	if (log_to_journal)
+		fprintf(stderr, "<%d>", prio);
+	else
+		fputs(prio <= LOG_ERR	    ? "partd: error: "
+		      : prio == LOG_WARNING ? "partd: warning: "
+					    : "partd: ",
+		      stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void notify_status(struct partd *d)
+{
+	size_t i, running = 0, total = d->inv ? d->inv->nparts : 0;
+	char buf[512];
+
+	for (i = 0; i < total; i++)
+		running += d->inv->parts[i].state == PART_RUNNING;
+	if (d->plan_errors)
+		snprintf(buf, sizeof(buf),
+			 "STATUS=plan %s rejected (%zu errors); %zu/%zu partitions running",
+			 d->plan_path, d->plan_errors, running, total);
+	else if (d->plan)
+		snprintf(buf, sizeof(buf), "STATUS=plan %s: %zu/%zu partitions running",
+			 d->plan_source ? d->plan_source : "?", running, total);
+	else
+		snprintf(buf, sizeof(buf), "STATUS=no plan; %zu/%zu partitions running", running,
+			 total);
+	sd_notify(0, buf);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: partd [OPTIONS]\n"
+		"Make this machine run the kpart partitions its plan describes.\n"
+		"\n"
+		"  -p, --plan FILE          plan to apply (default " PLAN_DEFAULT_PATH
+		", env KPART_PLAN)\n"
+		"  -r, --root DIR           kpart control filesystem (default " PLAN_DEFAULT_KERNFS
+		", env KPART_ROOT)\n"
+		"  -s, --sysfs DIR          sysfs for CPU/NUMA topology (default /sys, env "
+		"KPART_SYSFS)\n"
+		"  -S, --socket PATH        partctl socket (default " PLAN_DEFAULT_SOCKET
+		", env KPART_SOCKET)\n"
+		"      --file-root DIR      prefix for kernel/initrd paths when checking them (env "
+		"KPART_FILE_ROOT)\n"
+		"      --start-timeout SEC  wait this long for a partition to run (default 120)\n"
+		"      --stop-timeout SEC   wait this long for a partition to stop (default 60)\n"
+		"      --no-netlink         poll partition states instead of listening to events\n"
+		"      --poll-interval MS   state polling period without netlink (default 200)\n"
+		"  -v, --verbose            log debugging detail\n"
+		"  -h, --help               show this help\n"
+		"  -V, --version            show the version\n"
+		"\n"
+		"Signals: SIGHUP re-reads the plan and reconciles; SIGTERM exits and leaves the\n"
+		"partitions running. See partd(8) in docs/partd.md.\n");
+}
+
+static int parse_seconds(const char *s, int *ms)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (*end || v < 1 || v > 86400)
+		return -1;
+	*ms = (int)v * 1000;
+	return 0;
+}
+
+static const char *env_or(const char *name, const char *def)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : def;
+}
+
+static int setup_signals(struct partd *d)
+{
+	sigset_t set;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &set, NULL))
+		return -errno;
+	d->sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	return d->sig_fd < 0 ? -errno : 0;
+}
+
+static void read_signals(struct partd *d)
+{
+	struct signalfd_siginfo si;
+
+	while (read(d->sig_fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			plog(LOG_INFO, "SIGHUP: reloading %s", d->plan_path);
+			d->reload_pending = true;
+		} else {
+			plog(LOG_INFO, "%s: exiting; partitions keep running",
+			     strsignal((int)si.ssi_signo));
+			d->quit = true;
+		}
+	}
+}
+
+void partd_poll_once(struct partd *d, int timeout_ms)
+{
+	struct pollfd *pfd;
+	struct client **who, *c, *next;
+	size_t n = 0, i, cap = 3 + d->nclients;
+
+	pfd = calloc(cap, sizeof(*pfd));
+	who = calloc(cap, sizeof(*who));
+	if (!pfd || !who) {
+		free(pfd);
+		free(who);
+		poll(NULL, 0, timeout_ms);
+		return;
+	}
+	pfd[n++] = (struct pollfd){.fd = d->sig_fd, .events = POLLIN};
+	pfd[n++] = (struct pollfd){.fd = d->listen_fd, .events = POLLIN};
+	pfd[n++] = (struct pollfd){.fd = d->nl ? d->nl_fd : -1, .events = POLLIN};
+	for (c = d->clients; c && n < cap; c = c->next) {
+		if (c->dead)
+			continue;
+		who[n] = c;
+		pfd[n++] = (struct pollfd){.fd = c->fd, .events = POLLIN};
+	}
+	if (poll(pfd, n, timeout_ms) > 0) {
+		if (pfd[0].revents)
+			read_signals(d);
+		if (pfd[2].revents && d->nl)
+			events_dispatch(d);
+		for (i = 3; i < n; i++)
+			if (pfd[i].revents)
+				client_readable(d, who[i]);
+		if (pfd[1].revents)
+			server_accept(d);
+	}
+	/* free clients that went away, unless the running job still reports to them */
+	for (c = d->clients; c; c = next) {
+		next = c->next;
+		if (c->dead && c != d->reporter && c != d->job.client)
+			client_release(d, c);
+	}
+	free(pfd);
+	free(who);
+	if (d->resync_needed || now_ms() >= d->next_resync) {
+		d->resync_needed = false;
+		d->next_resync = now_ms() + (uint64_t)d->resync_ms;
+		if (!d->nl && d->use_netlink)
+			events_open(d); /* the module may have been loaded since */
+		resync_states(d);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"plan", required_argument, NULL, 'p'},
+	    {"root", required_argument, NULL, 'r'},
+	    {"sysfs", required_argument, NULL, 's'},
+	    {"socket", required_argument, NULL, 'S'},
+	    {"file-root", required_argument, NULL, 'F'},
+	    {"start-timeout", required_argument, NULL, 'T'},
+	    {"stop-timeout", required_argument, NULL, 't'},
+	    {"no-netlink", no_argument, NULL, 'N'},
+	    {"poll-interval", required_argument, NULL, 'P'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {0},
+	};
+	struct partd d = {0};
+	struct json_object *res;
+	char err[512];
+	int c;
+
+	d.plan_path = env_or("KPART_PLAN", PLAN_DEFAULT_PATH);
+	d.root = env_or("KPART_ROOT", PLAN_DEFAULT_KERNFS);
+	d.sysfs = env_or("KPART_SYSFS", PLAN_DEFAULT_SYSFS);
+	d.socket_path = env_or("KPART_SOCKET", PLAN_DEFAULT_SOCKET);
+	d.file_root = env_or("KPART_FILE_ROOT", NULL);
+	d.start_timeout_ms = 120000;
+	d.stop_timeout_ms = 60000;
+	d.poll_ms = 200;
+	d.use_netlink = true;
+	d.sig_fd = d.listen_fd = d.nl_fd = -1;
+
+	while ((c = getopt_long(argc, argv, "p:r:s:S:vhV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			d.plan_path = optarg;
+			break;
+		case 'r':
+			d.root = optarg;
+			break;
+		case 's':
+			d.sysfs = optarg;
+			break;
+		case 'S':
+			d.socket_path = optarg;
+			break;
+		case 'F':
+			d.file_root = optarg;
+			break;
+		case 'T':
+			if (parse_seconds(optarg, &d.start_timeout_ms)) {
+				fprintf(stderr, "partd: --start-timeout wants seconds (1-86400)\n");
+				return 2;
+			}
+			break;
+		case 't':
+			if (parse_seconds(optarg, &d.stop_timeout_ms)) {
+				fprintf(stderr, "partd: --stop-timeout wants seconds (1-86400)\n");
+				return 2;
+			}
+			break;
+		case 'N':
+			d.use_netlink = false;
+			break;
+		case 'P':
+			d.poll_ms = atoi(optarg);
+			if (d.poll_ms < 10 || d.poll_ms > 60000) {
+				fprintf(stderr, "partd: --poll-interval wants 10-60000 ms\n");
+				return 2;
+			}
+			break;
+		case 'v':
+			d.verbose = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("partd (kpart) plan format %d, kernfs interface %d\n", PLAN_VERSION,
+			       KPART_IFACE_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "partd: unexpected argument \"%s\"\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	log_verbose = d.verbose;
+	log_to_journal = getenv("JOURNAL_STREAM") != NULL;
+
+	if (setup_signals(&d)) {
+		plog(LOG_ERR, "cannot set up signals: %s", strerror(errno));
+		return 1;
+	}
+	if (server_open(&d))
+		return 1;
+	if (refresh_inventory(&d, err, sizeof(err))) {
+		plog(LOG_ERR, "%s", err);
+		server_close(&d);
+		return 1;
+	}
+	load_held(&d);
+	if (d.use_netlink && events_open(&d))
+		plog(
+		    LOG_WARNING,
+		    "generic netlink family \"%s\" not found: polling partition states every %d ms",
+		    KPART_GENL_NAME, d.poll_ms);
+	d.resync_ms = d.nl ? 30000 : d.poll_ms;
+	d.next_resync = now_ms() + (uint64_t)d.resync_ms;
+	plog(LOG_INFO, "kpart interface %d at %s; %zu partitions; pool %llu bytes, %llu free",
+	     d.inv->iface_version, d.root, d.inv->nparts, (unsigned long long)d.inv->pool_size,
+	     (unsigned long long)d.inv->pool_free);
+
+	/* Adopt what runs, then make the machine match the plan. */
+	d.busy = true;
+	res = reconcile(&d, NULL, d.plan_path, false, true);
+	d.busy = false;
+	json_object_put(res);
+	sd_notify(0, "READY=1");
+	notify_status(&d);
+
+	while (!d.quit) {
+		partd_poll_once(&d, d.nl ? 1000 : d.poll_ms);
+		if (d.quit)
+			break;
+		if (d.job.kind != JOB_NONE) {
+			run_job(&d);
+		} else if (d.reload_pending) {
+			d.reload_pending = false;
+			sd_notify(0, "RELOADING=1");
+			d.busy = true;
+			res = reconcile(&d, NULL, d.plan_path, false, true);
+			d.busy = false;
+			json_object_put(res);
+			sd_notify(0, "READY=1");
+			notify_status(&d);
+		} else if (d.nrestart) {
+			run_restarts(&d);
+		}
+	}
+	sd_notify(0, "STOPPING=1");
+	events_close(&d);
+	server_close(&d);
+	plan_free(d.plan);
+	free(d.plan_source);
+	inventory_free(d.inv);
+	for (size_t i = 0; i < d.nheld; i++)
+		free(d.held[i]);
+	free(d.held);
+	for (size_t i = 0; i < d.nrestart; i++)
+		free(d.restart[i]);
+	free(d.restart);
+	return 0;
+}

@@ -1,0 +1,189 @@
+#!/bin/bash
+# partd and partctl end to end on a fixture machine, with fake-kpart.sh in
+# the kernel's place (no VM, no root): apply, dry run, progress, stop/start
+# holds, SIGHUP reload, adoption after kill -9, restart after an in-guest
+# reboot, rollback after a failed start, exit codes and --json keys.
+#
+#   partd_fixture_test.sh PARTD PARTCTL FIXTURES_DIR
+set -euo pipefail
+PARTD=$1 PARTCTL=$2 FIX=$3
+HERE=$(cd "$(dirname "$0")" && pwd)
+
+T=$(mktemp -d /tmp/kpart-partd-test.XXXXXX)
+fake_pid= partd_pid=
+cleanup() {
+	[ -n "$partd_pid" ] && kill "$partd_pid" 2>/dev/null || true
+	[ -n "$fake_pid" ] && kill "$fake_pid" 2>/dev/null || true
+	[ -n "$partd_pid" ] && wait "$partd_pid" 2>/dev/null || true
+	[ -n "$fake_pid" ] && wait "$fake_pid" 2>/dev/null || true
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+fail() {
+	echo "FAIL: $*" >&2
+	echo "--- partd log" >&2
+	cat "$T"/partd*.log >&2 || true
+	exit 1
+}
+check() { # check DESCRIPTION COMMAND...
+	local what=$1
+	shift
+	"$@" || fail "$what"
+}
+
+cp -r "$FIX/two-node" "$T/m"
+mkdir -p "$T/files/boot/kpart"
+# a file with an x86 boot header and XLF_KERNEL_64: enough for validation
+printf 'HdrS\x0f\x02' | dd of="$T/files/boot/kpart/bzImage" bs=1 seek=$((0x202)) 2>/dev/null
+printf '\x01' | dd of="$T/files/boot/kpart/bzImage" bs=1 seek=$((0x236)) conv=notrunc 2>/dev/null
+truncate -s 1024 "$T/files/boot/kpart/bzImage"
+echo initrd >"$T/files/boot/kpart/initrd.img"
+
+export KPART_FIXTURE=1 KPART_ROOT=$T/m/kpart KPART_SYSFS=$T/m/sys
+export KPART_SOCKET=$T/run/partd.sock KPART_FILE_ROOT=$T/files
+
+plan() { # plan WEB_CPUS WEB_CMDLINE [EXTRA_PARTITION_JSON]
+	cat <<-EOF
+	// test plan
+	{ "version": 1, "pool": { "size": "4G" }, "boot_cpus": "0-1",
+	  "partitions": [
+	    { "name": "web", "cpus": "$1", "memory": "1G", "kernel": "/boot/kpart/bzImage",
+	      "initrd": "/boot/kpart/initrd.img", "cmdline": "$2", "console": "ttyS1" },
+	    { "name": "db", "cpus": { "count": 2, "numa_node": 1 }, "memory": "1G",
+	      "kernel": "/boot/kpart/bzImage" }${3:+,$3}
+	  ] }
+	EOF
+}
+
+start_partd() {
+	"$PARTD" --plan "$T/plan.json" --no-netlink --poll-interval 50 --start-timeout 10 \
+		--stop-timeout 10 2>>"$T/partd.log" &
+	partd_pid=$!
+	for _ in $(seq 100); do
+		# up, and done with its first apply
+		[ -S "$KPART_SOCKET" ] && "$PARTCTL" --json status 2>/dev/null |
+			grep -q '"busy": false' && return 0
+		sleep 0.1
+	done
+	fail "partd did not come up"
+}
+
+state() { "$PARTCTL" --json status "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["partitions"][0]["'"${2:-state}"'"])'; }
+
+"$HERE/fake-kpart.sh" "$KPART_ROOT" 0.3 &
+fake_pid=$!
+
+# --- validate and dry run without partd
+plan 2-3 "console=ttyS1 quiet" >"$T/plan.json"
+check "validate" "$PARTCTL" validate "$T/plan.json" >/dev/null
+plan 0-3 "x" >"$T/bad.json"
+set +e
+"$PARTCTL" validate "$T/bad.json" >"$T/out" 2>&1
+rc=$?
+set -e
+[ $rc -eq 2 ] || fail "validate of a bad plan exits $rc, not 2"
+grep -q "CPU 0 always stays with the boot kernel" "$T/out" || fail "validate message"
+"$PARTCTL" apply --dry-run "$T/plan.json" >"$T/out"
+grep -q "delete old" "$T/out" || fail "dry run lists the deletion"
+grep -q "create db" "$T/out" || fail "dry run lists the creation"
+[ -d "$KPART_ROOT/old" ] || fail "dry run changed something"
+set +e
+"$PARTCTL" start web >/dev/null 2>&1
+rc=$?
+set -e
+[ $rc -eq 1 ] || fail "start without partd exits $rc, not 1"
+
+# --- partd applies the plan at start
+start_partd
+[ "$(state web)" = running ] || fail "web not running"
+[ "$(state db)" = running ] || fail "db not running"
+[ "$(state db cpus)" = 4-5 ] || fail "db placed on $(state db cpus), not 4-5"
+[ ! -d "$KPART_ROOT/old" ] || fail "old not deleted"
+web_boots=$(state web boot_count)
+
+# --- apply a change: progress and result
+plan 2-3,7 "console=ttyS1 loglevel=3" >"$T/plan2.json"
+"$PARTCTL" apply "$T/plan2.json" >"$T/out"
+grep -q '\[1/4\] - stop   web' "$T/out" || fail "apply progress"
+grep -q 'web: running' "$T/out" || fail "apply shows the boot"
+[ "$(state web cpus)" = 2-3,7 ] || fail "web cpus not changed"
+[ "$(state db boot_count)" = 1 ] || fail "db was touched though unchanged"
+
+# --- stop holds a partition stopped, also across restarts and reloads
+check "stop" "$PARTCTL" stop db >/dev/null
+[ "$(state db)" = stopped ] || fail "db not stopped"
+[ "$(state db held)" = True ] || fail "db not held"
+cp "$T/plan2.json" "$T/plan.json"
+kill -9 "$partd_pid"
+wait "$partd_pid" 2>/dev/null || true
+start_partd
+[ "$(state web boot_count)" = $((web_boots + 1)) ] || fail "web restarted after kill -9"
+[ "$(state db)" = stopped ] || fail "held db was started by a new partd"
+grep -q "the machine matches the plan" "$T/partd.log" || fail "adoption"
+
+# --- SIGHUP reload adds a partition, leaves the rest alone
+plan 2-3,7 "console=ttyS1 loglevel=3" \
+	'{"name":"batch","cpus":{"count":1},"memory":"256M","kernel":"/boot/kpart/bzImage","autostart":false}' \
+	>"$T/plan.json"
+kill -HUP "$partd_pid"
+sleep 0.2
+for _ in $(seq 50); do "$PARTCTL" --json status | grep -q '"busy": false' && break; sleep 0.1; done
+[ "$(state batch)" = stopped ] || fail "batch not created stopped"
+[ "$(state web boot_count)" = $((web_boots + 1)) ] || fail "reload restarted web"
+
+# --- start releases the hold
+check "start" "$PARTCTL" start db >/dev/null
+[ "$(state db)" = running ] && [ "$(state db held)" = False ] || fail "db not started"
+
+# --- the guest reboots itself: partd starts it again
+echo reboot-me >"$KPART_ROOT/web/state"
+for _ in $(seq 50); do
+	[ "$(state web boot_count)" = $((web_boots + 2)) ] && [ "$(state web)" = running ] && break
+	sleep 0.1
+done
+[ "$(state web)" = running ] || fail "web not restarted after its reboot"
+
+# --- a failed start rolls back
+plan 2-3,7 "console=ttyS1 crashme" \
+	'{"name":"batch","cpus":{"count":1},"memory":"256M","kernel":"/boot/kpart/bzImage","autostart":false}' \
+	>"$T/plan3.json"
+set +e
+"$PARTCTL" apply "$T/plan3.json" >"$T/out" 2>&1
+rc=$?
+set -e
+[ $rc -eq 1 ] || fail "failed apply exits $rc, not 1"
+grep -q "rolled back" "$T/out" || fail "no rollback reported"
+[ "$(state web)" = running ] || fail "web not running after rollback"
+grep -q "loglevel=3" "$KPART_ROOT/web/cmdline" || fail "cmdline not restored"
+
+# --- invalid input and --json keys
+set +e
+"$PARTCTL" apply "$T/bad.json" >/dev/null 2>&1
+rc1=$?
+"$PARTCTL" status nosuch >/dev/null 2>&1
+rc2=$?
+"$PARTCTL" frobnicate >/dev/null 2>&1
+rc3=$?
+set -e
+[ $rc1 -eq 2 ] && [ $rc2 -eq 2 ] && [ $rc3 -eq 2 ] || fail "exit codes $rc1 $rc2 $rc3, want 2 2 2"
+"$PARTCTL" --json status | python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+assert r["ok"] is True and r["exit"] == 0 and r["partd"] is True, r
+for p in r["partitions"]:
+    for k in ("name", "state", "cpus", "memory", "boot_count", "in_plan", "autostart", "held"):
+        assert k in p, k
+' || fail "status --json keys"
+"$PARTCTL" --json apply --dry-run "$T/plan.json" | python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+assert r["ok"] and r["actions"] == [] and r["via"] == "partd", r
+' || fail "apply --dry-run --json"
+"$PARTCTL" --json inventory | python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+assert r["cpus"]["present"] == "0-7" and len(r["numa_nodes"]) == 2, r
+' || fail "inventory --json"
+
+echo "partd/partctl fixture test: ok"
