@@ -345,7 +345,10 @@ struct json_object *plan_actions_to_json(const struct plan_actions *as);
 /*
  * Perform (or undo) the kernfs operation of one action below kernfs_root.
  * Waiting for state changes is the caller's business. On failure returns a
- * negative errno and an explanation that names the file in err.
+ * negative errno and an explanation that names the file in err. Values are
+ * written like echo does (with a trailing newline, in one write). Tests
+ * only: with KPART_FIXTURE set in the environment, deleting a partition in
+ * a plain fixture directory removes the files in it first.
  */
 int plan_action_exec(const char *kernfs_root, const struct plan_action *a, char *err,
 		     size_t errlen);
