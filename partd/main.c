@@ -193,8 +193,11 @@ void partd_poll_once(struct partd *d, int timeout_ms)
 	if (d->resync_needed || now_ms() >= d->next_resync) {
 		d->resync_needed = false;
 		d->next_resync = now_ms() + (uint64_t)d->resync_ms;
-		if (!d->nl && d->use_netlink)
-			events_open(d); /* the module may have been loaded since */
+		if (!d->nl && d->use_netlink && now_ms() >= d->next_nl_retry) {
+			/* the module may have been loaded since */
+			d->next_nl_retry = now_ms() + 10000;
+			events_open(d);
+		}
 		resync_states(d);
 	}
 }
@@ -312,6 +315,7 @@ int main(int argc, char **argv)
 		    "generic netlink family \"%s\" not found: polling partition states every %d ms",
 		    KPART_GENL_NAME, d.poll_ms);
 	d.resync_ms = d.nl ? 30000 : d.poll_ms;
+	d.next_nl_retry = now_ms() + 10000;
 	d.next_resync = now_ms() + (uint64_t)d.resync_ms;
 	plog(LOG_INFO, "kpart interface %d at %s; %zu partitions; pool %llu bytes, %llu free",
 	     d.inv->iface_version, d.root, d.inv->nparts, (unsigned long long)d.inv->pool_size,

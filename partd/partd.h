@@ -56,6 +56,7 @@ struct partd {
 	uint64_t nl_seq;
 	bool resync_needed;
 	uint64_t next_resync;
+	uint64_t next_nl_retry; /* polling: when to look for the netlink family again */
 
 	bool busy;		 /* a job is running: mutating requests are refused */
 	struct client *reporter; /* gets progress lines of the running job */
