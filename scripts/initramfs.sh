@@ -47,5 +47,6 @@ cp "$out/app.cpio.gz" "$out/boot-root/boot/app.cpio.gz"
 # A file that is not a kernel, for the bad-input tests
 head -c 65536 /dev/urandom >"$out/boot-root/boot/not-a-kernel"
 cp "$top"/tests/e2e/guest/*.sh "$top/scripts/initramfs/demo.sh" "$out/boot-root/tests/"
+cp "$top/bench/spawn/guest.sh" "$out/boot-root/tests/bench_spawn.sh"
 pack "$out/boot-root" "$out/boot.cpio.gz"
 echo "initramfs: $(du -h "$out/boot.cpio.gz" | cut -f1) boot, $(du -h "$out/app.cpio.gz" | cut -f1) app"

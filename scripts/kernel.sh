@@ -90,9 +90,10 @@ build_kmod() {
 	rsync -a --delete --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' \
 		--exclude=/boot-x86 --exclude=/ipi --exclude=/include \
 		"$top/kmod/" "$out/src/"
-	rsync -a "$top/boot-x86/" "$out/src/boot-x86/"
-	rsync -a "$top/ipi/" "$out/src/ipi/"
-	rsync -a "$top/include/" "$out/src/include/"
+	local dir
+	for dir in boot-x86 ipi include; do
+		rsync -a --delete "$top/$dir/" "$out/src/$dir/"
+	done
 	echo "kmod: building kpart.ko"
 	make -s -C "$obj" M="$out/src" CC="ccache gcc" -j"$jobs" modules
 	cp "$out/src/kpart.ko" "$out/kpart.ko"

@@ -6,7 +6,7 @@ K=/sys/fs/kpart
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 run() { echo "# $*"; sh -c "$*"; }
 wait_for() {
-	while [ "$(cat $K/$1/state)" != "$2" ]; do sleep 0.2; done
+	while read -r st < $K/$1/state && [ "$st" != "$2" ]; do sleep 0.2; done
 }
 
 say "Boot kernel: $(nproc) CPUs online ($(cat /sys/devices/system/cpu/online)), kpart pool $(( $(cat $K/pool_size) >> 20 )) MiB"

@@ -76,7 +76,7 @@ expect_error() {
 wait_state() {
 	i=0
 	lim=$(( ${3:-120} * 10 ))
-	while [ "$(cat $K/$1/state)" != "$2" ]; do
+	while read -r st < $K/$1/state && [ "$st" != "$2" ]; do
 		i=$((i + 1))
 		if [ $i -ge $lim ]; then
 			fail "$1 did not reach '$2' within ${3:-120} s (state $(cat $K/$1/state))"
