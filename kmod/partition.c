@@ -150,6 +150,7 @@ static void monitor_fn(struct work_struct *work)
 		goto out;
 
 	app_state = READ_ONCE(p->desc->state);
+	/* Pairs with the application kernel's smp_wmb(): state, then reason */
 	smp_rmb();
 	reason = READ_ONCE(p->desc->exit_reason);
 	switch (app_state) {
@@ -298,6 +299,7 @@ int kpart_partition_start(struct kpart_partition *p)
 	boot_cpu = &p->desc->cpus[0];
 	WRITE_ONCE(boot_cpu->entry, kpart_kernel_load_addr(p->mem_base, &img) + 0x200);
 	WRITE_ONCE(boot_cpu->arg, p->mem_base + KPART_OFF_BOOT_PARAMS);
+	/* Pairs with kpart_park()'s acquire: the CPU sees entry and arg */
 	smp_store_release(&boot_cpu->state, KPART_CPU_GO);
 
 	kp_info(p, "starting on CPUs %*pbl (APIC IDs from %u), [mem %#llx-%#llx]",
