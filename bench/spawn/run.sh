@@ -62,17 +62,25 @@ done
 wait $qpid
 sed -i 's/\r$//' "$out"/machine/ttyS*.log
 
+verdict() { [[ $(echo "$1 <= 0.5" | bc) == 1 ]] && echo PASS || echo MISS; }
 if [[ ${#cold[@]} -gt 0 && ${#spawn[@]} -gt 0 ]]; then
 	c=$(printf '%s\n' "${cold[@]}" | median)
-	s=$(printf '%s\n' "${spawn[@]}" | median)
-	ratio=$(echo "scale=2; $s / $c" | bc)
-	verdict=$(echo "$ratio <= 0.5" | bc)
+	s1=${spawn[0]}
+	r1=$(echo "scale=2; $s1 / $c" | bc)
 	echo
-	printf '%-44s %8s\n' "measure (median of $runs)" "seconds"
-	printf '%-44s %8.2f\n' "cold QEMU boot to init (baseline)" "$c"
-	printf '%-44s %8.2f\n' "spawn in a partition to init" "$s"
-	printf '%-44s %8s   goal <= 0.50: %s\n' "ratio spawn / cold boot" "$ratio" \
-		"$([[ $verdict == 1 ]] && echo PASS || echo MISS)"
+	printf '%-44s %8s\n' "measure" "seconds"
+	printf '%-44s %8.2f\n' "cold QEMU boot to init (baseline, median)" "$c"
+	printf '%-44s %8.2f   ratio %s, goal <= 0.50: %s\n' \
+		"spawn to init, first start" "$s1" "$r1" "$(verdict "$r1")"
+	if [[ ${#spawn[@]} -gt 1 ]]; then
+		# Later starts reuse partition memory that held the previous
+		# kernel's code: QEMU's TCG invalidates its translations page by
+		# page as the boot kernel rewrites it, which real CPUs never do.
+		sr=$(printf '%s\n' "${spawn[@]:1}" | median)
+		rr=$(echo "scale=2; $sr / $c" | bc)
+		printf '%-44s %8.2f   ratio %s, goal <= 0.50: %s\n' \
+			"spawn to init, restarts (median)" "$sr" "$rr" "$(verdict "$rr")"
+	fi
 else
 	echo "spawn benchmark: incomplete (see $out)"
 fi
