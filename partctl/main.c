@@ -237,11 +237,17 @@ static void ui_progress(struct ui *ui, struct json_object *ev, const char **last
 		if (ui->tty) {
 			printf("\r\033[K      %s: %s (%.0f s)", jstr(ev, "name"), st, secs);
 			ui->line_open = true;
-		} else if (!*last_state || strcmp(*last_state, st)) {
-			printf("      %s: %s (%.1f s)\n", jstr(ev, "name"), st, secs);
+		} else {
+			/* one line per partition and state */
+			char *key = NULL;
+
+			if (asprintf(&key, "%s %s", jstrd(ev, "name"), st ? st : "?") < 0)
+				key = NULL;
+			if (!key || !*last_state || strcmp(*last_state, key))
+				printf("      %s: %s (%.1f s)\n", jstr(ev, "name"), st, secs);
+			free((char *)*last_state);
+			*last_state = key;
 		}
-		free((char *)*last_state);
-		*last_state = strdup(st);
 	} else if (!strcmp(kind, "failed")) {
 		ui_clear(ui);
 		printf("      failed: %s\n", jstr(ev, "error"));

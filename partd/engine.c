@@ -214,25 +214,34 @@ static int wait_state(struct partd *d, const char *name, enum part_state want, i
 
 		st = kernfs_read_state(d->root, name, &e);
 		if ((int)st != last || now - last_tick >= 1000) {
-			if ((int)st != last)
+			if ((int)st != last) {
 				plog(LOG_DEBUG, "%s: %s after %llu ms", name, part_state_name(st),
 				     (unsigned long long)elapsed);
+				/* log the change now, not when the event comes */
+				if (!e)
+					partition_changed(d, name, NULL);
+			}
 			progress_state(d, name, st, elapsed);
 			last_tick = now;
 			last = (int)st;
 		}
-		if (st == want)
+		/* crashed is as down as stopped: the kernel took CPUs and memory back */
+		if (st == want || (want == PART_STOPPED && st == PART_CRASHED))
 			return 0;
 		if (e == -ENOENT && !partition_exists(d, name)) {
 			snprintf(err, errlen, "%s disappeared while waiting for it to be %s", name,
 				 part_state_name(want));
 			return -ENOENT;
 		}
-		if (want == PART_RUNNING && st != PART_STOPPED)
+		/* A stopped or crashed state read before the kernel (or a slow fake)
+		 * took the start is the old one: only one seen after the partition
+		 * was seen starting, or after 2 s, ends the wait. (A fixture's new
+		 * partition has no state file at first: unknown is not starting.) */
+		if (want == PART_RUNNING && (st == PART_STARTING || st == PART_RUNNING ||
+					     st == PART_STOPPING))
 			seen_other = true;
-		if (want == PART_RUNNING &&
-		    (st == PART_CRASHED ||
-		     (st == PART_STOPPED && (seen_other || elapsed > 2000)))) {
+		if (want == PART_RUNNING && (st == PART_CRASHED || st == PART_STOPPED) &&
+		    (seen_other || elapsed > 2000)) {
 			char *why = exit_reason(d, name);
 
 			snprintf(err, errlen, "%s %s while starting (exit reason: %s)", name,
@@ -282,6 +291,13 @@ static int exec_one(struct partd *d, const struct plan_action *a, char *err, siz
 
 	if (r)
 		return r;
+	/*
+	 * Keep the inventory in step with what was just done (a stop returns
+	 * once the partition stopped; mkdir and rmdir are done), so that the
+	 * events these actions cause later find nothing new to report.
+	 */
+	if (a->type != ACT_SET)
+		partition_changed(d, a->name, NULL);
 	if (a->type == ACT_STOP)
 		return wait_state(d, a->name, PART_STOPPED, d->stop_timeout_ms, err, errlen);
 	if (a->type == ACT_START)

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 
 #include <json-c/json.h>
 
@@ -266,6 +267,7 @@ static int read_partition(struct inv_partition *p, const char *dir)
 	}
 	p->memory = read_u64(dir, "memory", &v) ? 0 : v;
 	p->boot_count = read_u64(dir, "boot_count", &v) ? 0 : (unsigned long)v;
+	p->boot_time_us = read_u64(dir, "boot_time", &v) ? 0 : v;
 	if (read_str_field(dir, "memory_range", &p->memory_range) ||
 	    read_str_field(dir, "kernel", &p->kernel) ||
 	    read_str_field(dir, "initrd", &p->initrd) ||
@@ -388,8 +390,15 @@ out:
 	return r;
 }
 
+/* kmod/fs.c: the superblock magic of the kpart filesystem ("kpar") */
+#define KPART_SUPER_MAGIC 0x6b706172
+/* kmod (boot-x86/boot-x86.h): smallest partition, and the pool's granule */
+#define KPART_MEM_MIN (16ull << 20)
+#define KPART_MEM_ALIGN (2ull << 20)
+
 static int read_kernfs(struct inventory *inv, const char *root, char *err, size_t errlen)
 {
+	struct statfs sfs;
 	struct stat st;
 	char *s;
 	uint64_t v;
@@ -417,6 +426,13 @@ static int read_kernfs(struct inventory *inv, const char *root, char *err, size_
 		inv->pool_size = v;
 	if (read_u64(root, "pool_free", &v) == 0)
 		inv->pool_free = v;
+	bool have_available = read_u64(root, "pool_available", &v) == 0;
+	if (have_available)
+		inv->pool_available = v;
+	if (statfs(root, &sfs) == 0 && (unsigned long)sfs.f_type == KPART_SUPER_MAGIC) {
+		inv->mem_min = KPART_MEM_MIN;
+		inv->mem_align = KPART_MEM_ALIGN;
+	}
 	if (read_str_field(root, "pool_range", &inv->pool_range))
 		return -ENOMEM;
 	s = read_at(root, "cpus_assigned");
@@ -456,6 +472,13 @@ static int read_kernfs(struct inventory *inv, const char *root, char *err, size_
 	inventory_sort(inv);
 	for (size_t i = 0; !r && !have_assigned && i < inv->nparts; i++)
 		r = cpuset_or(&inv->assigned, &inv->parts[i].cpus);
+	if (!have_available) {
+		uint64_t promised = 0;
+
+		for (size_t i = 0; i < inv->nparts; i++)
+			promised += inv->parts[i].memory;
+		inv->pool_available = promised < inv->pool_size ? inv->pool_size - promised : 0;
+	}
 	if (r)
 		set_err(err, errlen, "out of memory reading %s", root);
 	return r;
@@ -538,6 +561,7 @@ struct json_object *inv_partition_to_json(const struct inv_partition *p)
 	json_object_object_add(o, "console", json_object_new_string(p->console));
 	json_object_object_add(o, "exit_reason", json_object_new_string(p->exit_reason));
 	json_object_object_add(o, "boot_count", json_object_new_int64((int64_t)p->boot_count));
+	json_object_object_add(o, "boot_time_us", json_object_new_int64((int64_t)p->boot_time_us));
 	return o;
 }
 
@@ -576,6 +600,8 @@ struct json_object *inventory_to_json(const struct inventory *inv)
 	json_object_object_add(o, "numa_nodes", nodes);
 	json_object_object_add(pool, "size", json_object_new_int64((int64_t)inv->pool_size));
 	json_object_object_add(pool, "free", json_object_new_int64((int64_t)inv->pool_free));
+	json_object_object_add(pool, "available",
+			       json_object_new_int64((int64_t)inv->pool_available));
 	json_object_object_add(pool, "range",
 			       json_object_new_string(inv->pool_range ? inv->pool_range : ""));
 	json_object_object_add(o, "pool", pool);

@@ -29,16 +29,26 @@ static const char *explain(const char *attr, int e)
 				      "not stopped"
 				    : NULL;
 	if (!strcmp(attr, "memory"))
-		return e == ENOMEM  ? "the pool is too small or too fragmented"
-		       : e == EBUSY ? "the partition is not stopped"
-				    : NULL;
-	if (!strcmp(attr, "kernel"))
-		return e == ENOENT    ? "the kernel image does not exist"
+		return e == ENOMEM   ? "more than the pool has left for this partition"
+		       : e == EBUSY  ? "the partition is not stopped"
+		       : e == EINVAL ? "not a size, or below the 16M minimum"
+				     : NULL;
+	if (!strcmp(attr, "kernel") || !strcmp(attr, "initrd"))
+		return e == ENOENT    ? "the file does not exist"
 		       : e == ENOEXEC ? "not a bzImage with a 64-bit entry point"
+		       : e == EBUSY   ? "the partition is not stopped"
+		       : e == EINVAL  ? "not an absolute path to a regular file"
 				      : NULL;
+	if (!strcmp(attr, "cmdline") || !strcmp(attr, "console"))
+		return e == EBUSY   ? "the partition is not stopped"
+		       : e == E2BIG ? "longer than 2047 bytes"
+		       : e == EINVAL ? "not none, ttyS0-3 or io:PORT"
+				     : NULL;
 	if (!strcmp(attr, "control"))
 		return e == EBUSY     ? "the partition is not stopped"
-		       : e == EINVAL  ? "cpus, memory or kernel is not set"
+		       : e == EINVAL  ? "cpus, memory or kernel is not set, or nothing to stop"
+		       : e == ETIMEDOUT ? "the application kernel did not stop in time"
+		       : e == ENOMEM  ? "no contiguous room left in the pool"
 		       : e == ENOENT  ? "the kernel or initrd image is missing"
 		       : e == ENOEXEC ? "the kernel is not a usable bzImage"
 		       : e == E2BIG   ? "the images do not fit in the partition's memory"
@@ -132,11 +142,38 @@ static int mk(const char *root, const char *name, bool create, char *err, size_t
 	return 0;
 }
 
+/*
+ * Stopped and crashed partitions hold no CPUs or memory, and the kernel
+ * refuses "stop" for them (EINVAL): a crashed partition is configured,
+ * started or deleted as it is. Only a partition that runs is stopped.
+ */
+static bool is_down(const char *kernfs_root, const char *name)
+{
+	int e;
+	enum part_state st = kernfs_read_state(kernfs_root, name, &e);
+
+	return !e && (st == PART_STOPPED || st == PART_CRASHED);
+}
+
+/* Cooperative stop; the kernel waits for it (up to a minute) and says
+ * ETIMEDOUT when the application kernel did not stop: then "kill". */
+static int stop(const char *kernfs_root, const char *name, char *err, size_t errlen)
+{
+	int r;
+
+	if (is_down(kernfs_root, name))
+		return 0;
+	r = write_attr(kernfs_root, name, "control", "stop", err, errlen);
+	if (r == -ETIMEDOUT)
+		r = write_attr(kernfs_root, name, "control", "kill", err, errlen);
+	return r;
+}
+
 int plan_action_exec(const char *kernfs_root, const struct plan_action *a, char *err, size_t errlen)
 {
 	switch (a->type) {
 	case ACT_STOP:
-		return write_attr(kernfs_root, a->name, "control", "stop", err, errlen);
+		return stop(kernfs_root, a->name, err, errlen);
 	case ACT_START:
 		return write_attr(kernfs_root, a->name, "control", "start", err, errlen);
 	case ACT_CREATE:
@@ -161,7 +198,7 @@ int plan_action_undo(const char *kernfs_root, const struct plan_action *a, char 
 			return write_attr(kernfs_root, a->name, "control", "start", err, errlen);
 		return 0;
 	case ACT_START:
-		return write_attr(kernfs_root, a->name, "control", "stop", err, errlen);
+		return stop(kernfs_root, a->name, err, errlen);
 	case ACT_CREATE:
 		return mk(kernfs_root, a->name, false, err, errlen);
 	case ACT_DELETE:

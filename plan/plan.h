@@ -225,6 +225,7 @@ struct inv_partition {
 	enum part_state state;
 	char *exit_reason;
 	unsigned long boot_count;
+	uint64_t boot_time_us; /* start to running, last start; 0 = unknown */
 	/* Not from the kernel: partd sets this for partitions an operator
 	 * stopped, so plan_diff does not start them again. */
 	bool hold;
@@ -245,6 +246,16 @@ struct inventory {
 	size_t nparts, capparts;
 	/* Prefix for kernel/initrd paths when checking files (fixtures); NULL = none. */
 	char *file_root;
+	/*
+	 * Rules of the kernel's NAME/memory file: sizes below mem_min are
+	 * refused, others rounded up to a multiple of mem_align. Set by
+	 * inventory_read when the root is the kpart filesystem itself (16M,
+	 * 2M); 0 (no rule) for fixture directories and hand-built inventories.
+	 */
+	uint64_t mem_min, mem_align;
+	/* Bytes of the pool not promised to any partition (pool_available), or
+	 * pool_size - the partitions' memory when the kernel has no such file. */
+	uint64_t pool_available;
 };
 
 /*

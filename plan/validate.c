@@ -614,6 +614,110 @@ static void check_memory(struct vctx *v)
 	}
 }
 
+/*
+ * What the kernel does with the values partd writes, done here so that the
+ * plan compares equal to what the kernel reports back (else every apply
+ * would see a change): sizes rounded up to the pool's granule, console
+ * ports by their ttyS name, the command line without surrounding blanks.
+ * Sizes below the kernel's minimum and UARTs without a legacy port would be
+ * refused by the kernel at apply time: they are errors here.
+ */
+static void kernel_rules(struct vctx *v)
+{
+	static const unsigned legacy[] = {0x3f8, 0x2f8, 0x3e8, 0x2e8};
+	char b1[32], b2[32];
+	size_t i;
+
+	for (i = 0; i < v->plan->nparts; i++) {
+		struct plan_partition *pp = &v->plan->parts[i];
+		uint64_t mem = pp->memory;
+
+		if (!(pp->invalid & PLAN_F_MEMORY) && v->inv->mem_min && mem < v->inv->mem_min) {
+			char *path = kp_asprintf("/partitions/%zu/memory", i);
+			struct problem *p = problem_add(
+			    v->ps, PROBLEM_ERROR, path,
+			    "%s is below the %s the kernel gives a partition at least",
+			    plan_format_size(mem, b1), plan_format_size(v->inv->mem_min, b2));
+
+			problem_hint(p, "use \"memory\": \"%s\" or more", b2);
+			pp->invalid |= PLAN_F_MEMORY;
+			free(path);
+		} else if (!(pp->invalid & PLAN_F_MEMORY) && v->inv->mem_align &&
+			   mem % v->inv->mem_align) {
+			char *path = kp_asprintf("/partitions/%zu/memory", i);
+			struct problem *p;
+
+			pp->memory = (mem + v->inv->mem_align - 1) / v->inv->mem_align *
+				     v->inv->mem_align;
+			p = problem_add(v->ps, PROBLEM_WARNING, path,
+					"the kernel rounds %s up to %s (a multiple of %s)",
+					plan_format_size(mem, b1), plan_format_size(pp->memory, b2),
+					plan_format_size(v->inv->mem_align, (char[32]){0}));
+			problem_hint(p, "write \"%s\"", b2);
+			free(path);
+		}
+		if (pp->console && !(pp->invalid & PLAN_F_CONSOLE)) {
+			unsigned long n = 0;
+			bool tty = !strncmp(pp->console, "ttyS", 4);
+			bool io = !strncmp(pp->console, "io:", 3);
+
+			if (tty || io)
+				n = strtoul(pp->console + (tty ? 4 : 3), NULL, tty ? 10 : 16);
+			if (tty && n >= ARRAY_SIZE(legacy)) {
+				char *path = kp_asprintf("/partitions/%zu/console", i);
+				struct problem *p =
+				    problem_add(v->ps, PROBLEM_ERROR, path,
+						"console %s has no legacy I/O port the kernel knows",
+						pp->console);
+
+				problem_hint(p, "ttyS0-ttyS3 are known; give others as "
+						"\"io:0xPORT\"");
+				pp->invalid |= PLAN_F_CONSOLE;
+				free(path);
+			} else if (io && (n == 0 || n > 0xffff)) {
+				char *path = kp_asprintf("/partitions/%zu/console", i);
+
+				problem_add(v->ps, PROBLEM_ERROR, path,
+					    "console %s is not an I/O port (1-0xffff)", pp->console);
+				pp->invalid |= PLAN_F_CONSOLE;
+				free(path);
+			} else if (io) {
+				size_t k;
+
+				for (k = 0; k < ARRAY_SIZE(legacy); k++)
+					if (legacy[k] == n)
+						break;
+				free(pp->console);
+				pp->console = k < ARRAY_SIZE(legacy) ? kp_asprintf("ttyS%zu", k)
+								     : kp_asprintf("io:%#lx", n);
+				if (!pp->console)
+					v->oom = 1;
+			}
+			if (pp->console && !strcmp(pp->console, "ttyS0")) {
+				char *path = kp_asprintf("/partitions/%zu/console", i);
+				struct problem *p = problem_add(
+				    v->ps, PROBLEM_WARNING, path,
+				    "ttyS0 is usually the boot kernel's console");
+
+				problem_hint(p, "give the partition a UART of its own");
+				free(path);
+			}
+		}
+		if (pp->cmdline) {
+			char *c = pp->cmdline, *e = c + strlen(c);
+
+			while (*c == ' ' || *c == '\t')
+				c++;
+			while (e > c && (e[-1] == ' ' || e[-1] == '\t'))
+				e--;
+			if (c != pp->cmdline || *e) {
+				*e = '\0';
+				memmove(pp->cmdline, c, (size_t)(e - c) + 1);
+			}
+		}
+	}
+}
+
 size_t plan_validate(struct plan *plan, const struct inventory *inv, struct problems *ps)
 {
 	struct vctx v = {.plan = plan, .inv = inv, .ps = ps};
@@ -722,6 +826,7 @@ size_t plan_validate(struct plan *plan, const struct inventory *inv, struct prob
 	add_free_hints(&v);
 
 	/* Memory. */
+	kernel_rules(&v);
 	check_memory(&v);
 
 	/* Files and devices. */
