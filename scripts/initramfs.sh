@@ -2,7 +2,9 @@
 # Build the two initramfs images the QEMU demo and tests use:
 #   build/initramfs/app.cpio.gz   application kernel: busybox + app-init
 #   build/initramfs/boot.cpio.gz  boot kernel: busybox, kpart.ko, the kernel
-#                                 and app.cpio.gz to start, tests/e2e/guest
+#                                 and app.cpio.gz to start, tests/e2e/guest,
+#                                 partd and partctl (with the shared libraries
+#                                 they need) and the plans of the e2e tests
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -11,6 +13,7 @@ out=$build/initramfs
 busybox=/bin/busybox
 bzimage=$build/kernel-obj/arch/x86/boot/bzImage
 kmod=$build/kmod/kpart.ko
+cmake_dir=$build/cmake
 
 for f in "$bzimage" "$kmod"; do
 	[[ -f $f ]] || { echo "initramfs: missing $f (run scripts/kernel.sh)" >&2; exit 1; }
@@ -18,6 +21,20 @@ done
 
 # pack DIR OUT: a newc cpio, gzip-compressed, owned by root
 pack() { (cd "$1" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) | gzip -9n >"$2"; }
+
+# copy_elf ROOT FILE DEST: install an executable at ROOT/DEST with every
+# shared library ldd finds for it (and the dynamic loader) at the same paths
+# as on this host, so that it runs in ROOT without a library search setup.
+copy_elf() {
+	local root=$1 file=$2 dest=$3 lib
+	install -D -m 755 "$file" "$root$dest"
+	strip --strip-debug "$root$dest" 2>/dev/null || true
+	for lib in $(ldd "$file" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
+		[[ -e $root$lib ]] && continue
+		mkdir -p "$root$(dirname "$lib")"
+		cp -L "$lib" "$root$lib"
+	done
+}
 
 skeleton() {
 	local d=$1
@@ -48,5 +65,15 @@ cp "$out/app.cpio.gz" "$out/boot-root/boot/app.cpio.gz"
 head -c 65536 /dev/urandom >"$out/boot-root/boot/not-a-kernel"
 cp "$top"/tests/e2e/guest/*.sh "$top/scripts/initramfs/demo.sh" "$out/boot-root/tests/"
 cp "$top/bench/spawn/guest.sh" "$out/boot-root/tests/bench_spawn.sh"
+# partd, partctl and the plans the partd_* tests use (build/cmake first:
+# make userspace); without them the partd_* tests fail, the others run.
+if [[ -x $cmake_dir/partd/partd && -x $cmake_dir/partctl/partctl ]]; then
+	copy_elf "$out/boot-root" "$cmake_dir/partd/partd" /usr/sbin/partd
+	copy_elf "$out/boot-root" "$cmake_dir/partctl/partctl" /usr/bin/partctl
+else
+	echo "initramfs: no partd/partctl in $cmake_dir (make userspace): left out" >&2
+fi
+mkdir -p "$out/boot-root/tests/plans" "$out/boot-root/etc/kpart"
+cp "$top"/tests/e2e/plans/*.json "$out/boot-root/tests/plans/" 2>/dev/null || true
 pack "$out/boot-root" "$out/boot.cpio.gz"
 echo "initramfs: $(du -h "$out/boot.cpio.gz" | cut -f1) boot, $(du -h "$out/app.cpio.gz" | cut -f1) app"
