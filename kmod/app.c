@@ -9,7 +9,7 @@
  *
  * The write-only parameter "corrupt" scribbles over our own producer index
  * in the shared ring, for the tests that check the boot kernel survives a
- * misbehaving application kernel.
+ * misbehaving application kernel; "heartbeat_pause" silences heartbeats.
  */
 #include <linux/fs.h>
 #include <linux/io.h>
@@ -29,6 +29,9 @@ static void *area;
 static struct kpart_chan *ch;
 static struct delayed_work heartbeat_work;
 static u64 heartbeats;
+static bool heartbeat_pause;	/* test only: stay silent, as a hung kernel */
+module_param(heartbeat_pause, bool, 0644);
+MODULE_PARM_DESC(heartbeat_pause, "test only: stop sending heartbeats while set");
 
 static void app_doorbell(void)
 {
@@ -70,7 +73,9 @@ static void heartbeat_fn(struct work_struct *work)
 	if (READ_ONCE(ch->state) == KPART_CHAN_BROKEN ||
 	    READ_ONCE(ch->state) == KPART_CHAN_CLOSED)
 		return;
-	kpart_chan_send_ctl(ch, KPART_CTL_HEARTBEAT, ++heartbeats, NULL, false);
+	if (!READ_ONCE(heartbeat_pause))
+		kpart_chan_send_ctl(ch, KPART_CTL_HEARTBEAT, ++heartbeats, NULL,
+				    false);
 	schedule_delayed_work(&heartbeat_work, msecs_to_jiffies(HEARTBEAT_MS));
 }
 
