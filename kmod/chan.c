@@ -115,6 +115,7 @@ static void deliver_user(struct kpart_chan *ch, u32 len)
 static void rx_work_fn(struct work_struct *work)
 {
 	struct kpart_chan *ch = container_of(work, struct kpart_chan, rx_work);
+	unsigned int budget = KPART_CHAN_RX_BUDGET;
 	struct ipi_msg_hdr hdr;
 	unsigned long flags;
 	int n;
@@ -122,6 +123,11 @@ static void rx_work_fn(struct work_struct *work)
 	if (!READ_ONCE(ch->active))
 		return;
 	for (;;) {
+		/* A peer that never stops sending must not own this CPU */
+		if (!budget--) {
+			kpart_chan_kick(ch);
+			break;
+		}
 		spin_lock_irqsave(&ch->lock, flags);
 		ch->rx_throttled = ch->rxq_len >= KPART_CHAN_RXQ_MAX;
 		spin_unlock_irqrestore(&ch->lock, flags);

@@ -25,6 +25,7 @@
 #define KPART_CHAN_USER		1	/* character device messages */
 #define KPART_CHAN_NR		2
 #define KPART_CHAN_RXQ_MAX	256	/* user messages queued before backpressure */
+#define KPART_CHAN_RX_BUDGET	256	/* messages per worker run, then requeue */
 
 /* Control messages (ring channel 0): struct kpart_ctl_msg */
 #define KPART_CTL_PROTO		1

@@ -55,7 +55,11 @@ static void host_control(struct kpart_chan *ch, const struct kpart_ctl_msg *m)
 		strscpy(p->app_version, m->text, sizeof(p->app_version));
 		spin_unlock_irq(&ch->lock);
 		WRITE_ONCE(p->last_heartbeat, jiffies);
-		kpart_chan_send_ctl(ch, KPART_CTL_WELCOME, 0, NULL, false);
+		/* Never wait in the worker: a full ring 0 means a peer that
+		 * does not read, and it will not see the channel up.
+		 */
+		if (kpart_chan_send_ctl(ch, KPART_CTL_WELCOME, 0, NULL, true))
+			kp_err(p, "cannot answer the hello: ring full");
 		kpart_chan_set_state(ch, KPART_CHAN_UP, NULL);
 		kp_info(p, "channel up, application kernel %s (protocol %u)",
 			p->app_version, m->proto);
