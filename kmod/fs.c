@@ -18,6 +18,7 @@
 #include <linux/sysfs.h>
 #include <linux/user_namespace.h>
 #include "boot-x86/boot-x86.h"
+#include "chan.h"
 #include "kpart.h"
 
 #define KPART_SUPER_MAGIC	0x6b706172	/* "kpar" */
@@ -475,6 +476,24 @@ static int f_boot_time_show(struct seq_file *sf, void *v)
 	return 0;
 }
 
+static int f_channel_show(struct seq_file *sf, void *v)
+{
+	char buf[192];
+
+	kpart_host_chan_state(sf_part(sf), buf, sizeof(buf));
+	seq_puts(sf, buf);
+	return 0;
+}
+
+static int f_app_version_show(struct seq_file *sf, void *v)
+{
+	char buf[80];
+
+	kpart_host_app_version(sf_part(sf), buf, sizeof(buf));
+	seq_printf(sf, "%s\n", buf);
+	return 0;
+}
+
 /* ---- file tables ------------------------------------------------------ */
 
 struct kpart_file {
@@ -495,7 +514,8 @@ static const struct kpart_file root_files[] = {
 static const struct kpart_file part_files[] = {
 	RW(cpus), RO(apic_ids), RW(memory), RO(memory_range), RW(kernel),
 	RW(initrd), RW(cmdline), RW(console), WO(control), RO(state),
-	RO(exit_reason), RO(boot_count), RO(boot_time),
+	RO(exit_reason), RO(boot_count), RO(boot_time), RO(channel),
+	RO(app_version),
 };
 
 static int add_files(struct kernfs_node *dir, const struct kpart_file *files,
@@ -570,6 +590,7 @@ static int kpart_mkdir(struct kernfs_node *parent, const char *name, umode_t mod
 	list_add_tail(&p->node, &kpart_partitions);
 	kernfs_activate(dir);
 	mutex_unlock(&kpart_lock);
+	kpart_host_dev_register(p);
 	pr_info("kpart: %s: created\n", name);
 	return 0;
 err:
@@ -593,9 +614,15 @@ static int kpart_rmdir(struct kernfs_node *kn)
 		mutex_unlock(&kpart_lock);
 		return -EBUSY;
 	}
+	if (p->chan->dev_open) {
+		kp_err(p, "cannot delete while /dev/%s is open", p->devname);
+		mutex_unlock(&kpart_lock);
+		return -EBUSY;
+	}
 	p->dying = true;
 	list_del(&p->node);
 	mutex_unlock(&kpart_lock);
+	kpart_host_dev_unregister(p);
 
 	cancel_delayed_work_sync(&p->monitor);
 	/* We run with an active reference on @kn; removing it must not wait */

@@ -8,12 +8,15 @@
  *   partition.c  partition objects, their life cycle and the start path
  *   fs.c         the kernfs control filesystem at /sys/fs/kpart
  *   netlink.c    generic netlink events for state changes
+ *   host.c       the boot side of each partition's channel (chan.c)
+ *   app.c        the module's role in an application kernel
  */
 #ifndef KPART_H
 #define KPART_H
 
 #include <linux/cpumask.h>
 #include <linux/kernfs.h>
+#include <linux/miscdevice.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
 #include <linux/wait.h>
@@ -56,6 +59,21 @@ struct kpart_partition {
 	unsigned int crash_ticks;	/* monitor ticks since the panic report */
 	struct delayed_work monitor;
 	wait_queue_head_t wait;
+
+	/* Channel (host.c) */
+	struct kpart_chan *chan;
+	struct list_head chan_node;	/* in host.c's active list */
+	bool chan_listed;
+	struct miscdevice misc;		/* /dev/kpart-NAME */
+	bool misc_registered;
+	char devname[KPART_NAME_MAX + 8];
+	char app_version[65];		/* under chan->lock */
+	unsigned long last_heartbeat;	/* jiffies */
+	u64 heartbeats;
+	bool heartbeat_lost;
+	bool stop_requested;		/* stop asked for by us, not the app */
+	unsigned long shutdown_sent;	/* jiffies, 0 when not sent */
+	bool shutdown_acked;
 };
 
 /* One lock for all control operations: they are rare and short. */
@@ -103,5 +121,20 @@ void kpart_fs_notify_state(struct kpart_partition *p);
 int kpart_netlink_init(void);
 void kpart_netlink_exit(void);
 void kpart_netlink_event(struct kpart_partition *p);
+void kpart_netlink_chan_event(struct kpart_partition *p, const char *event);
+
+/* host.c */
+void kpart_host_init(void);
+void kpart_host_exit(void);
+int kpart_host_chan_create(struct kpart_partition *p);
+void kpart_host_chan_destroy(struct kpart_partition *p);
+void kpart_host_dev_register(struct kpart_partition *p);
+void kpart_host_dev_unregister(struct kpart_partition *p);
+int kpart_host_chan_start(struct kpart_partition *p);
+void kpart_host_chan_stop(struct kpart_partition *p, const char *why);
+bool kpart_host_chan_request_stop(struct kpart_partition *p);
+void kpart_host_chan_monitor(struct kpart_partition *p);
+int kpart_host_chan_state(struct kpart_partition *p, char *buf, size_t len);
+void kpart_host_app_version(struct kpart_partition *p, char *buf, size_t len);
 
 #endif /* KPART_H */

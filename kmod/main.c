@@ -6,12 +6,21 @@
  * The module cannot be removed while a partition runs.
  */
 #include <linux/module.h>
+#include <asm/kpart.h>
+#include "chan.h"
 #include "kpart.h"
+
+static bool app_side;
 
 static int __init kpart_init(void)
 {
 	int ret;
 
+	/* In an application kernel the module is the channel's other end */
+	if (kpart_app_desc()) {
+		app_side = true;
+		return kpart_app_init();
+	}
 	ret = kpart_pool_init();
 	if (ret)
 		return ret;
@@ -21,13 +30,15 @@ static int __init kpart_init(void)
 	ret = kpart_netlink_init();
 	if (ret)
 		goto err_cpu;
+	kpart_host_init();
 	ret = kpart_fs_init();
 	if (ret)
-		goto err_netlink;
+		goto err_host;
 	pr_info("kpart: ready, pool of %llu MiB\n", kpart_pool_size() >> 20);
 	return 0;
 
-err_netlink:
+err_host:
+	kpart_host_exit();
 	kpart_netlink_exit();
 err_cpu:
 	kpart_cpu_exit();
@@ -40,6 +51,10 @@ static void __exit kpart_exit(void)
 {
 	struct kpart_partition *p, *tmp;
 
+	if (app_side) {
+		kpart_app_exit();
+		return;
+	}
 	kpart_stop_all();
 	kpart_fs_exit();
 	list_for_each_entry_safe(p, tmp, &kpart_partitions, node) {
@@ -47,6 +62,7 @@ static void __exit kpart_exit(void)
 		list_del(&p->node);
 		kpart_partition_destroy(p);
 	}
+	kpart_host_exit();
 	kpart_netlink_exit();
 	kpart_cpu_exit();
 	kpart_pool_exit();

@@ -47,6 +47,33 @@ fail:
 	nlmsg_free(skb);
 }
 
+/* A channel event: ready, heartbeat-lost, heartbeat, shutdown, channel-broken */
+void kpart_netlink_chan_event(struct kpart_partition *p, const char *event)
+{
+	char version[sizeof(p->app_version)];
+	struct sk_buff *skb;
+	void *hdr;
+
+	kpart_host_app_version(p, version, sizeof(version));
+	skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!skb)
+		return;
+	hdr = genlmsg_put(skb, 0, 0, &kpart_family, 0, KPART_CMD_EVENT);
+	if (!hdr)
+		goto fail;
+	if (nla_put_string(skb, KPART_ATTR_NAME, p->name) ||
+	    nla_put_string(skb, KPART_ATTR_STATE, event) ||
+	    (version[0] && nla_put_string(skb, KPART_ATTR_VERSION, version)) ||
+	    nla_put_u64_64bit(skb, KPART_ATTR_SEQ, atomic64_inc_return(&event_seq),
+			      KPART_ATTR_UNSPEC))
+		goto fail;
+	genlmsg_end(skb, hdr);
+	genlmsg_multicast(&kpart_family, skb, 0, 0, GFP_KERNEL);
+	return;
+fail:
+	nlmsg_free(skb);
+}
+
 int kpart_netlink_init(void)
 {
 	return genl_register_family(&kpart_family);

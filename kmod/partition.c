@@ -13,7 +13,8 @@
  * written, so that starting never competes with another partition.
  *
  * A monitor polls the descriptor every MONITOR_MS while the partition is
- * active; the IPI channel will replace the polling with doorbells.
+ * active (state changes the application kernel reports through it, the
+ * channel's heartbeat and shutdown timeouts); host.c runs the channel.
  */
 #include <linux/delay.h>
 #include <linux/fs.h>
@@ -99,11 +100,17 @@ struct kpart_partition *kpart_partition_create(const char *name)
 	}
 	INIT_DELAYED_WORK(&p->monitor, monitor_fn);
 	init_waitqueue_head(&p->wait);
+	if (kpart_host_chan_create(p)) {
+		kpart_partition_destroy(p);
+		return NULL;
+	}
 	return p;
 }
 
 void kpart_partition_destroy(struct kpart_partition *p)
 {
+	kpart_host_dev_unregister(p);
+	kpart_host_chan_destroy(p);
 	kpart_cpus_release_claims(p);
 	free_cpumask_var(p->cpus);
 	kfree(p->cmdline);
@@ -126,6 +133,8 @@ struct kpart_partition *kpart_partition_find(const char *name)
 static void reclaim(struct kpart_partition *p, enum kpart_state final,
 		    unsigned int reason)
 {
+	kpart_host_chan_stop(p, final == KPART_CRASHED ? "partition crashed" :
+			     "partition stopped");
 	kpart_cpus_give_back(p);
 	kpart_pool_release(p->mem_base, p->mem_size);
 	p->mem_base = 0;
@@ -164,7 +173,7 @@ static void monitor_fn(struct work_struct *work)
 		}
 		break;
 	case KPART_STATE_STOPPED:
-		reclaim(p, KPART_STOPPED, READ_ONCE(p->desc->stop_request) ?
+		reclaim(p, KPART_STOPPED, p->stop_requested ?
 			KPART_EXIT_STOP : reason);
 		goto out;
 	case KPART_STATE_CRASHED:
@@ -173,6 +182,7 @@ static void monitor_fn(struct work_struct *work)
 		reclaim(p, KPART_CRASHED, KPART_EXIT_PANIC);
 		goto out;
 	}
+	kpart_host_chan_monitor(p);
 	schedule_delayed_work(&p->monitor, msecs_to_jiffies(MONITOR_MS));
 out:
 	mutex_unlock(&kpart_lock);
@@ -289,13 +299,17 @@ int kpart_partition_start(struct kpart_partition *p)
 
 	p->desc = kpart_desc_of(p->mem_base);
 	p->desc->pgtable = root;
-	ret = kpart_cpus_take(p);
+	ret = kpart_host_chan_start(p);
 	if (ret)
 		goto err_mem;
+	ret = kpart_cpus_take(p);
+	if (ret)
+		goto err_chan;
 
 	p->start_ns = ktime_get_ns();
 	p->exit_reason = KPART_EXIT_NONE;
 	p->crash_ticks = 0;
+	p->stop_requested = false;
 	boot_cpu = &p->desc->cpus[0];
 	WRITE_ONCE(boot_cpu->entry, kpart_kernel_load_addr(p->mem_base, &img) + 0x200);
 	WRITE_ONCE(boot_cpu->arg, p->mem_base + KPART_OFF_BOOT_PARAMS);
@@ -309,6 +323,8 @@ int kpart_partition_start(struct kpart_partition *p)
 	schedule_delayed_work(&p->monitor, msecs_to_jiffies(MONITOR_MS));
 	return 0;
 
+err_chan:
+	kpart_host_chan_stop(p, "start failed");
 err_mem:
 	kpart_pool_release(p->mem_base, p->mem_size);
 	p->mem_base = 0;
@@ -340,7 +356,10 @@ int kpart_partition_stop(struct kpart_partition *p, bool force)
 		return 0;
 	}
 	if (p->state != KPART_STOPPING) {
-		WRITE_ONCE(p->desc->stop_request, 1);
+		p->stop_requested = true;
+		/* Over the channel when it is up, else through the descriptor */
+		if (!kpart_host_chan_request_stop(p))
+			WRITE_ONCE(p->desc->stop_request, 1);
 		set_state(p, KPART_STOPPING);
 	}
 	mutex_unlock(&kpart_lock);

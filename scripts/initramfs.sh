@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build the two initramfs images the QEMU demo and tests use:
-#   build/initramfs/app.cpio.gz   application kernel: busybox + app-init
+#   build/initramfs/app.cpio.gz   application kernel: busybox, app-init,
+#                                 kpart.ko (channel end), kpart-ping
 #   build/initramfs/boot.cpio.gz  boot kernel: busybox, kpart.ko, the kernel
 #                                 and app.cpio.gz to start, tests/e2e/guest,
 #                                 partd and partctl (with the shared libraries
@@ -51,14 +52,22 @@ skeleton() {
 }
 
 mkdir -p "$out"
+# The channel test tool, static: the images have busybox and nothing else
+gcc -static -O2 -Wall -o "$out/kpart-ping" "$top/tests/e2e/tools/kpart-ping.c"
+
 skeleton "$out/app-root"
 install -m 755 "$top/scripts/initramfs/app-init" "$out/app-root/init"
+# The same module is the channel's application-kernel end
+mkdir -p "$out/app-root/lib/modules"
+cp "$kmod" "$out/app-root/lib/modules/"
+install -m 755 "$out/kpart-ping" "$out/app-root/bin/kpart-ping"
 pack "$out/app-root" "$out/app.cpio.gz"
 
 skeleton "$out/boot-root"
 install -m 755 "$top/scripts/initramfs/boot-init" "$out/boot-root/init"
 mkdir -p "$out/boot-root/lib/modules" "$out/boot-root/boot" "$out/boot-root/tests"
 cp "$kmod" "$out/boot-root/lib/modules/"
+install -m 755 "$out/kpart-ping" "$out/boot-root/bin/kpart-ping"
 cp "$bzimage" "$out/boot-root/boot/bzImage"
 cp "$out/app.cpio.gz" "$out/boot-root/boot/app.cpio.gz"
 # A file that is not a kernel, for the bad-input tests

@@ -107,3 +107,20 @@ expect_app() {
 	cpus=$(wc -w < $K/$1/apic_ids)
 	echo "EXPECT-APP: $con cpus=$cpus apicids=$(tr ' ' ',' < $K/$1/apic_ids | tr -d '\n') ram=$base-$end"
 }
+
+# wait_channel NAME STATE [SECONDS]: the channel file starts with STATE
+wait_channel() {
+	i=0
+	lim=$(( ${3:-60} * 10 ))
+	while :; do
+		st=$(cat $K/$1/channel)
+		case $st in "$2"*) break ;; esac
+		i=$((i + 1))
+		if [ $i -ge $lim ]; then
+			fail "$1 channel not '$2' within ${3:-60} s (channel '$st')"
+			return 1
+		fi
+		sleep 0.1
+	done
+	pass "$1 channel is $st"
+}

@@ -108,7 +108,9 @@ check_actions "apply" "$m" "- stop cache (definition changed: cmdline)
 check_eq "kernel: boot counts (db untouched)" "$(boots)" "cache=2 db=2"
 check_eq "cache cmdline, without the blanks" "$(kfile cache cmdline)" \
 	"console=ttyS1,115200 idle=halt loglevel=5"
-check_eq "partd said nothing about db" "$(since "$m" | grep -c 'db')" "0"
+# Kernel events about db (e.g. its channel's late "ready") may arrive
+# meanwhile; partd itself must have done and said nothing about db.
+check_eq "partd said nothing about db" "$(since "$m" | grep -v ': event: ' | grep -c 'db')" "0"
 
 echo "BOOT: --- kill -9 and a new partd: adopts both, restarts nothing"
 before=$(machine)

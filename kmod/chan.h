@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kpart channel: one endpoint of the inter-kernel ring (ipi/ring.c) in a
+ * channel area, with doorbells, a receive worker and a character device for
+ * user space. The same code runs in the boot kernel (one per partition,
+ * side IPI_SIDE_BOOT) and in an application kernel (one, IPI_SIDE_APP).
+ *
+ * Ring channel 0 carries the control protocol below, channel 1 user
+ * messages (the character device). docs/ipi.md describes both.
+ */
+#ifndef KPART_CHAN_H
+#define KPART_CHAN_H
+
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+#include "ipi/ring.h"
+
+#define KPART_CHAN_RING_SIZE	(256U * 1024)	/* per direction */
+#define KPART_CHAN_MAX_PAYLOAD	4096U
+#define KPART_CHAN_CTL		0	/* control protocol */
+#define KPART_CHAN_USER		1	/* character device messages */
+#define KPART_CHAN_NR		2
+#define KPART_CHAN_RXQ_MAX	256	/* user messages queued before backpressure */
+#define KPART_CHAN_RX_BUDGET	256	/* messages per worker run, then requeue */
+
+/* Control messages (ring channel 0): struct kpart_ctl_msg */
+#define KPART_CTL_PROTO		1
+enum kpart_ctl_type {
+	KPART_CTL_HELLO = 1,	/* app -> boot: proto, text = utsname release */
+	KPART_CTL_WELCOME,	/* boot -> app: proto */
+	KPART_CTL_HEARTBEAT,	/* app -> boot: arg = counter */
+	KPART_CTL_SHUTDOWN,	/* boot -> app: power off cleanly */
+	KPART_CTL_SHUTDOWN_ACK,	/* app -> boot: powering off */
+};
+
+struct kpart_ctl_msg {
+	__u32 type;
+	__u32 proto;
+	__u64 arg;
+	char text[64];		/* NUL terminated by the receiver */
+};
+
+enum kpart_chan_state {
+	KPART_CHAN_NONE,	/* no peer yet (or not running) */
+	KPART_CHAN_UP,		/* hello/welcome exchanged */
+	KPART_CHAN_BROKEN,	/* protocol violation, see reason */
+	KPART_CHAN_CLOSED,	/* peer shut down or partition ended */
+};
+
+struct kpart_chan;
+
+struct kpart_chan_ops {
+	/* A control message arrived (receive worker, process context). */
+	void (*control)(struct kpart_chan *ch, const struct kpart_ctl_msg *m);
+	/* The channel just broke; ch->reason says why. */
+	void (*broken)(struct kpart_chan *ch);
+};
+
+struct kpart_umsg {
+	struct list_head node;
+	u32 len;
+	u8 data[];
+};
+
+struct kpart_chan {
+	struct ipi_endpoint ep;
+	const struct kpart_chan_ops *ops;
+	void *owner;
+	const char *name;		/* for logs */
+	u32 peer_apic_id;
+	bool peer_doorbell;		/* peer takes doorbells (else it polls) */
+	bool active;			/* endpoint open, worker may run */
+
+	struct mutex tx_lock;		/* sending half of ep */
+	unsigned long space_gen;	/* bumped when the peer may have consumed */
+	wait_queue_head_t tx_wq;
+
+	struct work_struct rx_work;	/* receiving half of ep */
+	spinlock_t lock;		/* rxq, state, reason */
+	struct list_head rxq;
+	unsigned int rxq_len;
+	bool rx_throttled;
+	wait_queue_head_t rx_wq;
+	u8 rxbuf[KPART_CHAN_MAX_PAYLOAD];
+
+	bool dev_open;			/* character device: one opener */
+	int state;			/* enum kpart_chan_state */
+	char reason[128];
+	u64 tx_msgs, rx_msgs;
+};
+
+void kpart_chan_setup(struct kpart_chan *ch, const struct kpart_chan_ops *ops,
+		      void *owner, const char *name);
+int kpart_chan_open(struct kpart_chan *ch, void *area, size_t bytes,
+		    enum ipi_side side, const struct ipi_config *cfg,
+		    u32 peer_apic_id, bool peer_doorbell);
+void kpart_chan_close(struct kpart_chan *ch, const char *why);
+void kpart_chan_kick(struct kpart_chan *ch);
+int kpart_chan_send(struct kpart_chan *ch, u16 chan, const void *data, u32 len,
+		    bool nonblock);
+int kpart_chan_send_ctl(struct kpart_chan *ch, u32 type, u64 arg,
+			const char *text, bool nonblock);
+void kpart_chan_set_state(struct kpart_chan *ch, int state, const char *reason);
+int kpart_chan_state_str(struct kpart_chan *ch, char *buf, size_t len);
+void kpart_chan_config(struct ipi_config *cfg);
+
+/* Character device helpers: private_data is the struct kpart_chan */
+ssize_t kpart_chan_read(struct file *f, char __user *ubuf, size_t len, loff_t *off);
+ssize_t kpart_chan_write(struct file *f, const char __user *ubuf, size_t len,
+			 loff_t *off);
+__poll_t kpart_chan_poll(struct file *f, struct poll_table_struct *wait);
+
+/* app.c: application-kernel side of the module */
+int kpart_app_init(void);
+void kpart_app_exit(void);
+
+#endif /* KPART_CHAN_H */

@@ -1,0 +1,297 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Boot-kernel side of the channel to each partition.
+ *
+ * Before every start the channel area (1 MiB at partition base + 1 MiB) is
+ * formatted and the boot endpoint attached; the descriptor tells the
+ * application kernel which vector and APIC ID to ring (this kernel's CPU
+ * 0, which never leaves the boot kernel). Doorbells land in one handler for
+ * all partitions, which kicks the receive worker of each active channel:
+ * the worker finds out from the ring itself whether there is anything new.
+ *
+ * Control protocol (ring channel 0): the application kernel's module says
+ * HELLO with its release, we answer WELCOME and the channel is up; it sends
+ * a HEARTBEAT every second; a stop sends SHUTDOWN and expects SHUTDOWN_ACK,
+ * falling back to the descriptor's stop_request when the channel is not up
+ * or no acknowledgement comes within SHUTDOWN_ACK_MS. User messages
+ * (channel 1) are read and written on /dev/kpart-NAME.
+ *
+ * Nothing here takes kpart_lock from the receive worker, so the worker can
+ * be cancelled with the lock held.
+ */
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/rculist.h>
+#include <linux/slab.h>
+#include <asm/irq_vectors.h>
+#include <asm/kpart.h>
+#include "boot-x86/boot-x86.h"
+#include "chan.h"
+#include "kpart.h"
+
+#define HEARTBEAT_LOST_MS	5000
+#define SHUTDOWN_ACK_MS		2000
+
+static LIST_HEAD(active_chans);		/* RCU, partitions with an open channel */
+static DEFINE_SPINLOCK(active_lock);
+
+static void host_doorbell(void)
+{
+	struct kpart_partition *p;
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(p, &active_chans, chan_node)
+		kpart_chan_kick(p->chan);
+	rcu_read_unlock();
+}
+
+static void host_control(struct kpart_chan *ch, const struct kpart_ctl_msg *m)
+{
+	struct kpart_partition *p = ch->owner;
+
+	switch (m->type) {
+	case KPART_CTL_HELLO:
+		spin_lock_irq(&ch->lock);
+		strscpy(p->app_version, m->text, sizeof(p->app_version));
+		spin_unlock_irq(&ch->lock);
+		WRITE_ONCE(p->last_heartbeat, jiffies);
+		/* Never wait in the worker: a full ring 0 means a peer that
+		 * does not read, and it will not see the channel up.
+		 */
+		if (kpart_chan_send_ctl(ch, KPART_CTL_WELCOME, 0, NULL, true))
+			kp_err(p, "cannot answer the hello: ring full");
+		kpart_chan_set_state(ch, KPART_CHAN_UP, NULL);
+		kp_info(p, "channel up, application kernel %s (protocol %u)",
+			p->app_version, m->proto);
+		kpart_netlink_chan_event(p, "ready");
+		break;
+	case KPART_CTL_HEARTBEAT:
+		WRITE_ONCE(p->last_heartbeat, jiffies);
+		WRITE_ONCE(p->heartbeats, m->arg);
+		if (READ_ONCE(p->heartbeat_lost)) {
+			WRITE_ONCE(p->heartbeat_lost, false);
+			kp_info(p, "heartbeat back");
+			kpart_netlink_chan_event(p, "heartbeat");
+		}
+		break;
+	case KPART_CTL_SHUTDOWN_ACK:
+		WRITE_ONCE(p->shutdown_acked, true);
+		kpart_chan_set_state(ch, KPART_CHAN_CLOSED, "shutdown acknowledged");
+		kp_info(p, "shutdown acknowledged over the channel");
+		kpart_netlink_chan_event(p, "shutdown");
+		break;
+	default:
+		kp_err(p, "unknown control message %u", m->type);
+	}
+}
+
+static void host_broken(struct kpart_chan *ch)
+{
+	struct kpart_partition *p = ch->owner;
+	unsigned long flags;
+
+	/* No more doorbell work for a peer that broke the protocol */
+	spin_lock_irqsave(&active_lock, flags);
+	if (p->chan_listed) {
+		list_del_rcu(&p->chan_node);
+		p->chan_listed = false;
+	}
+	spin_unlock_irqrestore(&active_lock, flags);
+	kpart_netlink_chan_event(p, "channel-broken");
+}
+
+static const struct kpart_chan_ops host_ops = {
+	.control = host_control,
+	.broken = host_broken,
+};
+
+/* ---- /dev/kpart-NAME -------------------------------------------------- */
+
+static int dev_open(struct inode *inode, struct file *f)
+{
+	struct kpart_partition *p = container_of(f->private_data,
+						 struct kpart_partition, misc);
+	int ret = 0;
+
+	mutex_lock(&kpart_lock);
+	if (p->dying)
+		ret = -ENODEV;
+	else if (p->chan->dev_open)
+		ret = -EBUSY;
+	else
+		p->chan->dev_open = true;
+	mutex_unlock(&kpart_lock);
+	if (ret)
+		return ret;
+	f->private_data = p->chan;
+	return stream_open(inode, f);
+}
+
+static int dev_release(struct inode *inode, struct file *f)
+{
+	struct kpart_chan *ch = f->private_data;
+
+	mutex_lock(&kpart_lock);
+	ch->dev_open = false;
+	mutex_unlock(&kpart_lock);
+	return 0;
+}
+
+static const struct file_operations dev_fops = {
+	.owner = THIS_MODULE,
+	.open = dev_open,
+	.release = dev_release,
+	.read = kpart_chan_read,
+	.write = kpart_chan_write,
+	.poll = kpart_chan_poll,
+};
+
+/* ---- life cycle ------------------------------------------------------- */
+
+int kpart_host_chan_create(struct kpart_partition *p)
+{
+	p->chan = kzalloc(sizeof(*p->chan), GFP_KERNEL);
+	if (!p->chan)
+		return -ENOMEM;
+	kpart_chan_setup(p->chan, &host_ops, p, p->name);
+	return 0;
+}
+
+/*
+ * /dev/kpart-NAME, once the name is known to be unique. Called without
+ * kpart_lock: the device's open takes it under the misc lock.
+ */
+void kpart_host_dev_register(struct kpart_partition *p)
+{
+	int ret;
+
+	snprintf(p->devname, sizeof(p->devname), "kpart-%s", p->name);
+	p->misc.minor = MISC_DYNAMIC_MINOR;
+	p->misc.name = p->devname;
+	p->misc.fops = &dev_fops;
+	ret = misc_register(&p->misc);
+	if (ret)
+		kp_err(p, "no /dev/%s: %d", p->devname, ret);
+	else
+		p->misc_registered = true;
+}
+
+/* Without kpart_lock; after it returns no open is in progress. */
+void kpart_host_dev_unregister(struct kpart_partition *p)
+{
+	if (p->misc_registered)
+		misc_deregister(&p->misc);
+	p->misc_registered = false;
+}
+
+void kpart_host_chan_destroy(struct kpart_partition *p)
+{
+	kfree(p->chan);
+	p->chan = NULL;
+}
+
+/* Format the area and attach, before the partition's first CPU goes. */
+int kpart_host_chan_start(struct kpart_partition *p)
+{
+	void *area = __va(p->mem_base + KPART_OFF_CHANNEL);
+	struct ipi_config cfg;
+	int ret;
+
+	kpart_chan_config(&cfg);
+	ret = ipi_area_init(area, KPART_CHANNEL_SIZE, &cfg);
+	if (!ret)
+		ret = kpart_chan_open(p->chan, area, KPART_CHANNEL_SIZE,
+				      IPI_SIDE_BOOT, &cfg, p->desc->cpus[0].apic_id,
+				      true);
+	if (ret) {
+		kp_err(p, "cannot set up the channel area: %d", ret);
+		return ret;
+	}
+	p->app_version[0] = '\0';
+	p->heartbeats = 0;
+	p->heartbeat_lost = false;
+	p->shutdown_sent = 0;
+	p->shutdown_acked = false;
+	p->desc->doorbell_vector = KPART_DOORBELL_VECTOR;
+	p->desc->host_apic_id = kpart_apic_id(0);
+	spin_lock_irq(&active_lock);
+	list_add_tail_rcu(&p->chan_node, &active_chans);
+	p->chan_listed = true;
+	spin_unlock_irq(&active_lock);
+	/* The worker's first run arms the wakeup: until then no doorbells */
+	kpart_chan_kick(p->chan);
+	return 0;
+}
+
+/* Partition ended or start failed: detach before its memory goes. */
+void kpart_host_chan_stop(struct kpart_partition *p, const char *why)
+{
+	spin_lock_irq(&active_lock);
+	if (p->chan_listed) {
+		list_del_rcu(&p->chan_node);
+		p->chan_listed = false;
+	}
+	spin_unlock_irq(&active_lock);
+	synchronize_rcu();	/* no doorbell handler looks at it any more */
+	kpart_chan_close(p->chan, why);
+}
+
+/* Ask for a clean stop over the channel; false when it is not up. */
+bool kpart_host_chan_request_stop(struct kpart_partition *p)
+{
+	int ret;
+
+	if (READ_ONCE(p->chan->state) != KPART_CHAN_UP)
+		return false;
+	/* kpart_lock is held: never wait for ring space here */
+	ret = kpart_chan_send_ctl(p->chan, KPART_CTL_SHUTDOWN, 0, NULL, true);
+	if (ret) {
+		kp_err(p, "cannot send shutdown over the channel: %d", ret);
+		return false;
+	}
+	p->shutdown_sent = jiffies ?: 1;
+	kp_info(p, "shutdown requested over the channel");
+	return true;
+}
+
+/* From the monitor, kpart_lock held, while the partition is active. */
+void kpart_host_chan_monitor(struct kpart_partition *p)
+{
+	if (p->shutdown_sent && !READ_ONCE(p->shutdown_acked) &&
+	    !READ_ONCE(p->desc->stop_request) &&
+	    time_after(jiffies, p->shutdown_sent + msecs_to_jiffies(SHUTDOWN_ACK_MS))) {
+		kp_err(p, "no shutdown acknowledgement on the channel; asking through the descriptor");
+		WRITE_ONCE(p->desc->stop_request, 1);
+	}
+	if (p->state == KPART_RUNNING && READ_ONCE(p->chan->state) == KPART_CHAN_UP &&
+	    !READ_ONCE(p->heartbeat_lost) &&
+	    time_after(jiffies, READ_ONCE(p->last_heartbeat) +
+		       msecs_to_jiffies(HEARTBEAT_LOST_MS))) {
+		WRITE_ONCE(p->heartbeat_lost, true);
+		kp_err(p, "heartbeat lost: none for %d ms", HEARTBEAT_LOST_MS);
+		kpart_netlink_chan_event(p, "heartbeat-lost");
+	}
+}
+
+int kpart_host_chan_state(struct kpart_partition *p, char *buf, size_t len)
+{
+	return kpart_chan_state_str(p->chan, buf, len);
+}
+
+void kpart_host_app_version(struct kpart_partition *p, char *buf, size_t len)
+{
+	spin_lock_irq(&p->chan->lock);
+	strscpy(buf, p->app_version, len);
+	spin_unlock_irq(&p->chan->lock);
+}
+
+void kpart_host_init(void)
+{
+	kpart_doorbell_set_handler(host_doorbell);
+}
+
+void kpart_host_exit(void)
+{
+	kpart_doorbell_set_handler(NULL);
+	synchronize_rcu();
+}
