@@ -35,6 +35,7 @@ sleep 1
 say "Three kernels now share the machine"
 for p in app db; do
 	echo "$p: $(cat $K/$p/state) on CPUs $(cat $K/$p/cpus) (APIC IDs $(cat $K/$p/apic_ids)), memory $(cat $K/$p/memory_range)"
+	echo "    channel $(cat $K/$p/channel), application kernel $(cat $K/$p/app_version)"
 done
 echo "boot kernel: CPUs $(cat /sys/devices/system/cpu/online) online, pool free $(( $(cat $K/pool_free) >> 20 )) MiB"
 run "grep -c ^processor /proc/cpuinfo; uptime"
