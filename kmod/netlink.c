@@ -22,7 +22,9 @@ static struct genl_family kpart_family = {
 
 static atomic64_t event_seq;
 
-void kpart_netlink_event(struct kpart_partition *p)
+/* One KPART_CMD_EVENT; @reason and @version are left out when NULL/empty */
+static void send_event(const char *name, const char *state, const char *reason,
+		       const char *version)
 {
 	struct sk_buff *skb;
 	void *hdr;
@@ -33,9 +35,11 @@ void kpart_netlink_event(struct kpart_partition *p)
 	hdr = genlmsg_put(skb, 0, 0, &kpart_family, 0, KPART_CMD_EVENT);
 	if (!hdr)
 		goto fail;
-	if (nla_put_string(skb, KPART_ATTR_NAME, p->name) ||
-	    nla_put_string(skb, KPART_ATTR_STATE, kpart_state_name(p->state)) ||
-	    nla_put_string(skb, KPART_ATTR_REASON, kpart_exit_name(p->exit_reason)) ||
+	if (nla_put_string(skb, KPART_ATTR_NAME, name) ||
+	    nla_put_string(skb, KPART_ATTR_STATE, state) ||
+	    (reason && nla_put_string(skb, KPART_ATTR_REASON, reason)) ||
+	    (version && version[0] &&
+	     nla_put_string(skb, KPART_ATTR_VERSION, version)) ||
 	    nla_put_u64_64bit(skb, KPART_ATTR_SEQ, atomic64_inc_return(&event_seq),
 			      KPART_ATTR_UNSPEC))
 		goto fail;
@@ -47,31 +51,19 @@ fail:
 	nlmsg_free(skb);
 }
 
+void kpart_netlink_event(struct kpart_partition *p)
+{
+	send_event(p->name, kpart_state_name(p->state),
+		   kpart_exit_name(p->exit_reason), NULL);
+}
+
 /* A channel event: ready, heartbeat-lost, heartbeat, shutdown, channel-broken */
 void kpart_netlink_chan_event(struct kpart_partition *p, const char *event)
 {
 	char version[sizeof(p->app_version)];
-	struct sk_buff *skb;
-	void *hdr;
 
 	kpart_host_app_version(p, version, sizeof(version));
-	skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
-	if (!skb)
-		return;
-	hdr = genlmsg_put(skb, 0, 0, &kpart_family, 0, KPART_CMD_EVENT);
-	if (!hdr)
-		goto fail;
-	if (nla_put_string(skb, KPART_ATTR_NAME, p->name) ||
-	    nla_put_string(skb, KPART_ATTR_STATE, event) ||
-	    (version[0] && nla_put_string(skb, KPART_ATTR_VERSION, version)) ||
-	    nla_put_u64_64bit(skb, KPART_ATTR_SEQ, atomic64_inc_return(&event_seq),
-			      KPART_ATTR_UNSPEC))
-		goto fail;
-	genlmsg_end(skb, hdr);
-	genlmsg_multicast(&kpart_family, skb, 0, 0, GFP_KERNEL);
-	return;
-fail:
-	nlmsg_free(skb);
+	send_event(p->name, event, NULL, version);
 }
 
 int kpart_netlink_init(void)

@@ -237,8 +237,8 @@ static int wait_state(struct partd *d, const char *name, enum part_state want, i
 		 * took the start is the old one: only one seen after the partition
 		 * was seen starting, or after 2 s, ends the wait. (A fixture's new
 		 * partition has no state file at first: unknown is not starting.) */
-		if (want == PART_RUNNING && (st == PART_STARTING || st == PART_RUNNING ||
-					     st == PART_STOPPING))
+		if (want == PART_RUNNING &&
+		    (st == PART_STARTING || st == PART_RUNNING || st == PART_STOPPING))
 			seen_other = true;
 		if (want == PART_RUNNING && (st == PART_CRASHED || st == PART_STOPPED) &&
 		    (seen_other || elapsed > 2000)) {
@@ -393,7 +393,8 @@ static void run_actions(struct partd *d, const struct plan_actions *as, bool und
 
 /* ------------------------------------------------------------- reconcile */
 
-static struct json_object *result(bool ok, int exit_code, const char *error)
+/* A {"type":"result"} reply line for partctl */
+struct json_object *partd_result(bool ok, int exit_code, const char *error)
 {
 	struct json_object *o = json_object_new_object();
 
@@ -443,7 +444,7 @@ struct json_object *reconcile(struct partd *d, const char *text, const char *sou
 		source = from_file ? d->plan_path : "partctl";
 	if (from_file && access(d->plan_path, F_OK) && errno == ENOENT) {
 		plog(LOG_WARNING, "no plan at %s: leaving partitions as they are", d->plan_path);
-		return result(true, 0, NULL);
+		return partd_result(true, 0, NULL);
 	}
 	plan = from_file ? plan_load_file(d->plan_path, &ps) : plan_parse(text, strlen(text), &ps);
 
@@ -456,7 +457,7 @@ struct json_object *reconcile(struct partd *d, const char *text, const char *sou
 		plan_free(plan);
 		problems_free(&ps);
 		plog(LOG_ERR, "%s", err);
-		return result(false, 1, err);
+		return partd_result(false, 1, err);
 	}
 	if (plan)
 		plan_validate(plan, inv, &ps);
@@ -472,17 +473,17 @@ struct json_object *reconcile(struct partd *d, const char *text, const char *sou
 		}
 		snprintf(err, sizeof(err), "%s is invalid: %zu error%s", source, n,
 			 n == 1 ? "" : "s");
-		res = with_problems(result(false, 2, err), &ps);
+		res = with_problems(partd_result(false, 2, err), &ps);
 		goto out;
 	}
 	if (!dry_run)
 		log_problems(&ps, source); /* warnings */
 	if (plan_diff(plan, inv, &as)) {
-		res = result(false, 1, "out of memory");
+		res = partd_result(false, 1, "out of memory");
 		goto out;
 	}
 	if (dry_run) {
-		res = with_problems(result(true, 0, NULL), &ps);
+		res = with_problems(partd_result(true, 0, NULL), &ps);
 		json_object_object_add(res, "actions", plan_actions_to_json(&as));
 		goto out;
 	}
@@ -505,7 +506,7 @@ struct json_object *reconcile(struct partd *d, const char *text, const char *sou
 		plog(LOG_ERR, "%s: %s; %s", source, rr.error,
 		     rr.rollback_failed ? "rollback incomplete: check partctl status"
 					: "rolled back");
-		res = with_problems(result(false, 1, rr.error), &ps);
+		res = with_problems(partd_result(false, 1, rr.error), &ps);
 		json_object_object_add(res, "rolled_back", json_object_new_boolean(rr.rolled_back));
 		json_object_object_add(res, "rollback_failed",
 				       json_object_new_boolean(rr.rollback_failed));
@@ -524,7 +525,7 @@ struct json_object *reconcile(struct partd *d, const char *text, const char *sou
 		if (as.n)
 			plog(LOG_INFO, "%s: applied %zu action%s", source, as.n,
 			     as.n == 1 ? "" : "s");
-		res = with_problems(result(true, 0, NULL), &ps);
+		res = with_problems(partd_result(true, 0, NULL), &ps);
 	}
 	json_object_object_add(res, "actions", plan_actions_to_json(&as));
 	json_object_object_add(res, "done", json_object_new_int((int)rr.done));
@@ -546,13 +547,13 @@ struct json_object *start_stop(struct partd *d, const char *name, bool start)
 	int r;
 
 	if (refresh_inventory(d, err, sizeof(err)))
-		return result(false, 1, err);
+		return partd_result(false, 1, err);
 	plan_actions_init(&as);
 	r = start ? plan_actions_for_start(d->inv, name, &as)
 		  : plan_actions_for_stop(d->inv, name, &as);
 	if (r == -ENOENT) {
 		snprintf(err, sizeof(err), "no partition named \"%s\"", name);
-		return result(false, 2, err);
+		return partd_result(false, 2, err);
 	}
 	set_held(d, name, !start);
 	if (as.n == 0)
@@ -560,7 +561,7 @@ struct json_object *start_stop(struct partd *d, const char *name, bool start)
 	run_actions(d, &as, false, &rr);
 	if (refresh_inventory(d, err, sizeof(err)))
 		plog(LOG_WARNING, "%s", err);
-	res = rr.failed ? result(false, 1, rr.error) : result(true, 0, NULL);
+	res = rr.failed ? partd_result(false, 1, rr.error) : partd_result(true, 0, NULL);
 	json_object_object_add(res, "actions", plan_actions_to_json(&as));
 	json_object_object_add(res, "done", json_object_new_int((int)rr.done));
 	plan_actions_free(&as);

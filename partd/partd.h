@@ -105,6 +105,8 @@ int refresh_inventory(struct partd *d, char *err, size_t errlen);
 struct json_object *reconcile(struct partd *d, const char *text, const char *source, bool dry_run,
 			      bool from_file);
 struct json_object *start_stop(struct partd *d, const char *name, bool start);
+/* A {"type":"result","ok":..,"exit":..[,"error":..]} reply for partctl */
+struct json_object *partd_result(bool ok, int exit_code, const char *error);
 void run_job(struct partd *d);
 void run_restarts(struct partd *d);
 

@@ -207,22 +207,10 @@ void client_send(struct client *c, struct json_object *o)
 	json_object_put(o);
 }
 
-static struct json_object *result(bool ok, int exit_code, const char *error)
-{
-	struct json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "type", json_object_new_string("result"));
-	json_object_object_add(o, "ok", json_object_new_boolean(ok));
-	json_object_object_add(o, "exit", json_object_new_int(exit_code));
-	if (error)
-		json_object_object_add(o, "error", json_object_new_string(error));
-	return o;
-}
-
 /* {"partitions":[...], "plan":{...}, "events":...} for status requests. */
 struct json_object *status_json(struct partd *d, const char *name)
 {
-	struct json_object *o = result(true, 0, NULL), *arr = json_object_new_array();
+	struct json_object *o = partd_result(true, 0, NULL), *arr = json_object_new_array();
 	struct json_object *plan = json_object_new_object();
 	size_t i;
 
@@ -267,7 +255,7 @@ struct json_object *status_json(struct partd *d, const char *name)
 		json_object_put(arr);
 		json_object_put(plan);
 		snprintf(msg, sizeof(msg), "no partition named \"%s\"", name);
-		return result(false, 2, msg);
+		return partd_result(false, 2, msg);
 	}
 	json_object_object_add(o, "partitions", arr);
 	json_object_object_add(plan, "path", json_object_new_string(d->plan_path));
@@ -298,7 +286,7 @@ static void handle(struct partd *d, struct client *c, const char *line)
 
 	if (!req || !json_object_is_type(req, json_type_object) ||
 	    !(cmd = str_member(req, "cmd"))) {
-		client_send(c, result(false, 2, "bad request: want {\"cmd\": ...}"));
+		client_send(c, partd_result(false, 2, "bad request: want {\"cmd\": ...}"));
 		json_object_put(req);
 		return;
 	}
@@ -307,7 +295,7 @@ static void handle(struct partd *d, struct client *c, const char *line)
 	     name ? name : "");
 
 	if (!strcmp(cmd, "ping")) {
-		struct json_object *o = result(true, 0, NULL);
+		struct json_object *o = partd_result(true, 0, NULL);
 
 		json_object_object_add(o, "pid", json_object_new_int((int)getpid()));
 		json_object_object_add(o, "plan_version", json_object_new_int(PLAN_VERSION));
@@ -315,7 +303,7 @@ static void handle(struct partd *d, struct client *c, const char *line)
 	} else if (!strcmp(cmd, "status")) {
 		client_send(c, status_json(d, name));
 	} else if (!strcmp(cmd, "inventory")) {
-		struct json_object *o = result(true, 0, NULL);
+		struct json_object *o = partd_result(true, 0, NULL);
 
 		json_object_object_add(o, "inventory", inventory_to_json(d->inv));
 		client_send(c, o);
@@ -331,7 +319,7 @@ static void handle(struct partd *d, struct client *c, const char *line)
 		char msg[160];
 
 		snprintf(msg, sizeof(msg), "unknown command \"%.64s\"", cmd);
-		client_send(c, result(false, 2, msg));
+		client_send(c, partd_result(false, 2, msg));
 	}
 	if (kind == JOB_NONE) {
 		json_object_put(req);
@@ -339,16 +327,17 @@ static void handle(struct partd *d, struct client *c, const char *line)
 	}
 
 	if ((kind == JOB_START || kind == JOB_STOP) && (!name || plan_name_problem(name))) {
-		client_send(c, result(false, 2, "start and stop want a valid \"name\""));
+		client_send(c, partd_result(false, 2, "start and stop want a valid \"name\""));
 	} else if (kind == JOB_APPLY && !str_member(req, "plan")) {
-		client_send(c, result(false, 2, "apply wants the plan text in \"plan\""));
+		client_send(c, partd_result(false, 2, "apply wants the plan text in \"plan\""));
 	} else if (kind == JOB_APPLY && json_object_object_get_ex(req, "dry_run", &v) &&
 		   json_object_get_boolean(v) && !d->busy) {
 		/* a dry run changes nothing: answer now */
 		client_send(c, reconcile(d, str_member(req, "plan"), str_member(req, "source"),
 					 true, false));
 	} else if (d->busy || d->job.kind != JOB_NONE) {
-		client_send(c, result(false, 1, "busy: another change is in progress; try again"));
+		client_send(
+		    c, partd_result(false, 1, "busy: another change is in progress; try again"));
 	} else {
 		d->job.kind = kind;
 		d->job.client = c;
@@ -381,7 +370,7 @@ void client_readable(struct partd *d, struct client *c)
 		return;
 	}
 	if (c->inlen + (size_t)r + 1 > MAX_REQUEST) {
-		client_send(c, result(false, 2, "request too large"));
+		client_send(c, partd_result(false, 2, "request too large"));
 		client_kill(c);
 		return;
 	}

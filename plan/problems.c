@@ -61,32 +61,35 @@ struct problem *problem_add(struct problems *ps, enum problem_severity sev, cons
 	return p;
 }
 
+/* Replace *field with a formatted text; the old text may be an argument. */
+static void set_text(char **field, const char *fmt, va_list ap)
+{
+	char *s = kp_vasprintf(fmt, ap);
+
+	free(*field);
+	*field = s;
+}
+
 void problem_holder(struct problem *p, const char *fmt, ...)
 {
 	va_list ap;
-	char *s;
 
 	if (!p)
 		return;
 	va_start(ap, fmt);
-	s = kp_vasprintf(fmt, ap); /* before freeing: the old text may be an argument */
+	set_text(&p->holder, fmt, ap);
 	va_end(ap);
-	free(p->holder);
-	p->holder = s;
 }
 
 void problem_hint(struct problem *p, const char *fmt, ...)
 {
 	va_list ap;
-	char *s;
 
 	if (!p)
 		return;
 	va_start(ap, fmt);
-	s = kp_vasprintf(fmt, ap); /* before freeing: the old text may be an argument */
+	set_text(&p->hint, fmt, ap);
 	va_end(ap);
-	free(p->hint);
-	p->hint = s;
 }
 
 void problems_print(const struct problems *ps, const char *source, FILE *f)
