@@ -4,8 +4,9 @@
  * a partition (kpart_app_desc() returns its live descriptor), the module
  * attaches to the channel area the boot kernel formatted, says hello with
  * this kernel's release, sends a heartbeat every second, powers off when
- * the boot kernel asks over the channel, and offers user messages on
- * /dev/kpart.
+ * the boot kernel asks over the channel, answers echo requests, offers
+ * user messages on /dev/kpart and gives this kernel a console and a tty on
+ * the channel (app_console.c).
  *
  * The write-only parameter "corrupt" scribbles over our own producer index
  * in the shared ring, for the tests that check the boot kernel survives a
@@ -58,6 +59,25 @@ static void app_control(struct kpart_chan *c, const struct kpart_ctl_msg *m)
 	}
 }
 
+static void app_data(struct kpart_chan *c, u16 chan, const void *data, u32 len)
+{
+	switch (chan) {
+	case KPART_CHAN_CONSOLE:
+		kpart_app_console_input(data, len);
+		break;
+	case KPART_CHAN_ECHO:
+		/* From the worker: never wait. A full ring loses the reply. */
+		if (kpart_chan_send(c, KPART_CHAN_ECHO, data, len, true))
+			pr_warn_ratelimited("kpart: echo reply lost: ring full\n");
+		break;
+	}
+}
+
+static void app_space(struct kpart_chan *c)
+{
+	kpart_app_console_space();
+}
+
 static void app_broken(struct kpart_chan *c)
 {
 	cancel_delayed_work(&heartbeat_work);
@@ -65,6 +85,8 @@ static void app_broken(struct kpart_chan *c)
 
 static const struct kpart_chan_ops app_ops = {
 	.control = app_control,
+	.data = app_data,
+	.space = app_space,
 	.broken = app_broken,
 };
 
@@ -81,22 +103,23 @@ static void heartbeat_fn(struct work_struct *work)
 
 static int dev_open(struct inode *inode, struct file *f)
 {
+	struct kpart_chan_port *port = &ch->port[KPART_CHAN_USER];
 	int ret = 0;
 
 	spin_lock_irq(&ch->lock);
-	if (ch->dev_open)
+	if (port->open)
 		ret = -EBUSY;
 	else
-		ch->dev_open = true;
+		port->open = true;
 	spin_unlock_irq(&ch->lock);
-	f->private_data = ch;
+	f->private_data = port;
 	return ret ?: stream_open(inode, f);
 }
 
 static int dev_release(struct inode *inode, struct file *f)
 {
 	spin_lock_irq(&ch->lock);
-	ch->dev_open = false;
+	ch->port[KPART_CHAN_USER].open = false;
 	spin_unlock_irq(&ch->lock);
 	return 0;
 }
@@ -158,6 +181,7 @@ int kpart_app_init(void)
 		goto err_unmap;
 	}
 	kpart_chan_setup(ch, &app_ops, NULL, "app");
+	kpart_chan_enable_port(ch, KPART_CHAN_USER);
 	ret = kpart_chan_open(ch, area, desc->channel_size, IPI_SIDE_APP, &cfg,
 			      desc->host_apic_id,
 			      desc->doorbell_vector == KPART_DOORBELL_VECTOR);
@@ -168,6 +192,11 @@ int kpart_app_init(void)
 	ret = misc_register(&dev);
 	if (ret)
 		goto err_close;
+	ret = kpart_app_console_init(ch);
+	if (ret) {
+		misc_deregister(&dev);
+		goto err_close;
+	}
 	ret = kpart_chan_send_ctl(ch, KPART_CTL_HELLO, 0, utsname()->release,
 				  false);
 	if (ret)
@@ -191,6 +220,7 @@ err_unmap:
 
 void kpart_app_exit(void)
 {
+	kpart_app_console_exit();
 	misc_deregister(&dev);
 	cancel_delayed_work_sync(&heartbeat_work);
 	kpart_doorbell_set_handler(NULL);

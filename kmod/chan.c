@@ -2,15 +2,19 @@
 /*
  * One endpoint of an inter-kernel channel, shared by both sides of kpart.
  *
- * Sending: callers serialize on tx_lock, send with ipi_send() and ring the
- * peer's doorbell when ipi_need_doorbell() says it sleeps. On a full ring a
- * blocking sender arms a space doorbell and sleeps on tx_wq.
+ * Sending: callers serialize on tx_lock, a spinlock taken with interrupts
+ * off so that a console write from any context can send too. They send
+ * with ipi_send() and ring the peer's doorbell when ipi_need_doorbell()
+ * says it sleeps. On a full ring a sender arms a space doorbell; a
+ * blocking one drops the lock and sleeps on tx_wq, others get -EAGAIN.
  *
  * Receiving: only the worker touches the receiving half. A doorbell (or a
  * kick) queues it; it drains the ring, hands control messages to the
- * owner's ops and queues user messages for the character device, then arms
- * the wakeup and goes idle. With KPART_CHAN_RXQ_MAX user messages waiting
- * it stops draining (backpressure into the ring) until a read makes room.
+ * owner's ops, queues messages of channels with a port for their
+ * character device and gives the rest (console, echo) to ops->data; then
+ * it arms the wakeup and goes idle. With KPART_CHAN_RXQ_MAX messages
+ * waiting on one port it stops draining (backpressure into the ring) until
+ * a read makes room.
  *
  * The area is treated as hostile: the library validates every index and
  * header; its first -EPROTO marks this channel broken for good.
@@ -29,6 +33,16 @@ void kpart_chan_config(struct ipi_config *cfg)
 	cfg->nr_channels = KPART_CHAN_NR;
 }
 
+static void wake_all(struct kpart_chan *ch)
+{
+	int i;
+
+	wake_up_all(&ch->state_wq);
+	for (i = 0; i < KPART_CHAN_NR; i++)
+		wake_up_all(&ch->port[i].wq);
+	wake_up_all(&ch->tx_wq);
+}
+
 void kpart_chan_set_state(struct kpart_chan *ch, int state, const char *reason)
 {
 	unsigned long flags;
@@ -40,8 +54,7 @@ void kpart_chan_set_state(struct kpart_chan *ch, int state, const char *reason)
 		strscpy(ch->reason, reason ?: "", sizeof(ch->reason));
 	}
 	spin_unlock_irqrestore(&ch->lock, flags);
-	wake_up_all(&ch->rx_wq);
-	wake_up_all(&ch->tx_wq);
+	wake_all(ch);
 }
 
 int kpart_chan_state_str(struct kpart_chan *ch, char *buf, size_t len)
@@ -93,8 +106,9 @@ static void ring_peer(struct kpart_chan *ch)
 		kpart_doorbell_send(ch->peer_apic_id);
 }
 
-static void deliver_user(struct kpart_chan *ch, u32 len)
+static void deliver_port(struct kpart_chan_port *port, const void *data, u32 len)
 {
+	struct kpart_chan *ch = port->ch;
 	struct kpart_umsg *m = kmalloc(struct_size(m, data, len), GFP_KERNEL);
 	unsigned long flags;
 
@@ -104,12 +118,38 @@ static void deliver_user(struct kpart_chan *ch, u32 len)
 		return;
 	}
 	m->len = len;
-	memcpy(m->data, ch->rxbuf, len);
+	memcpy(m->data, data, len);
 	spin_lock_irqsave(&ch->lock, flags);
-	list_add_tail(&m->node, &ch->rxq);
-	ch->rxq_len++;
+	list_add_tail(&m->node, &port->rxq);
+	port->rxq_len++;
 	spin_unlock_irqrestore(&ch->lock, flags);
-	wake_up_interruptible(&ch->rx_wq);
+	wake_up_interruptible(&port->wq);
+}
+
+static bool any_port_full(struct kpart_chan *ch)
+{
+	int i;
+
+	for (i = 0; i < KPART_CHAN_NR; i++)
+		if (ch->port[i].rxq_len >= KPART_CHAN_RXQ_MAX)
+			return true;
+	return false;
+}
+
+static void dispatch(struct kpart_chan *ch, const struct ipi_msg_hdr *hdr, u32 len)
+{
+	if (hdr->chan == KPART_CHAN_CTL) {
+		struct kpart_ctl_msg *m = (void *)ch->rxbuf;
+
+		if (len < sizeof(*m))
+			return;
+		m->text[sizeof(m->text) - 1] = '\0';
+		ch->ops->control(ch, m);
+	} else if (ch->port[hdr->chan].enabled) {
+		deliver_port(&ch->port[hdr->chan], ch->rxbuf, len);
+	} else if (ch->ops->data) {
+		ch->ops->data(ch, hdr->chan, ch->rxbuf, len);
+	}
 }
 
 static void rx_work_fn(struct work_struct *work)
@@ -129,22 +169,16 @@ static void rx_work_fn(struct work_struct *work)
 			break;
 		}
 		spin_lock_irqsave(&ch->lock, flags);
-		ch->rx_throttled = ch->rxq_len >= KPART_CHAN_RXQ_MAX;
+		ch->rx_throttled = any_port_full(ch);
 		spin_unlock_irqrestore(&ch->lock, flags);
 		if (ch->rx_throttled)
 			break;
 
+		/* The library checked hdr.chan against nr_channels */
 		n = ipi_recv(&ch->ep, &hdr, ch->rxbuf, sizeof(ch->rxbuf));
 		if (n >= 0) {
 			ch->rx_msgs++;
-			if (hdr.chan == KPART_CHAN_USER) {
-				deliver_user(ch, n);
-			} else if (n >= sizeof(struct kpart_ctl_msg)) {
-				struct kpart_ctl_msg *m = (void *)ch->rxbuf;
-
-				m->text[sizeof(m->text) - 1] = '\0';
-				ch->ops->control(ch, m);
-			}
+			dispatch(ch, &hdr, n);
 			continue;
 		}
 		if (n == -EAGAIN) {
@@ -162,20 +196,35 @@ static void rx_work_fn(struct work_struct *work)
 	/* The doorbell may have been the peer making room for us */
 	WRITE_ONCE(ch->space_gen, ch->space_gen + 1);
 	wake_up_all(&ch->tx_wq);
+	if (ch->ops->space)
+		ch->ops->space(ch);
 }
 
 void kpart_chan_setup(struct kpart_chan *ch, const struct kpart_chan_ops *ops,
 		      void *owner, const char *name)
 {
+	int i;
+
 	ch->ops = ops;
 	ch->owner = owner;
 	ch->name = name;
-	mutex_init(&ch->tx_lock);
+	spin_lock_init(&ch->tx_lock);
 	init_waitqueue_head(&ch->tx_wq);
-	init_waitqueue_head(&ch->rx_wq);
+	init_waitqueue_head(&ch->state_wq);
 	spin_lock_init(&ch->lock);
-	INIT_LIST_HEAD(&ch->rxq);
+	for (i = 0; i < KPART_CHAN_NR; i++) {
+		ch->port[i].ch = ch;
+		ch->port[i].chan = i;
+		INIT_LIST_HEAD(&ch->port[i].rxq);
+		init_waitqueue_head(&ch->port[i].wq);
+	}
 	INIT_WORK(&ch->rx_work, rx_work_fn);
+}
+
+/* Queue @chan's messages for a character device. Before the channel opens. */
+void kpart_chan_enable_port(struct kpart_chan *ch, u16 chan)
+{
+	ch->port[chan].enabled = true;
 }
 
 static void flush_rxq(struct kpart_chan *ch)
@@ -183,10 +232,13 @@ static void flush_rxq(struct kpart_chan *ch)
 	struct kpart_umsg *m, *tmp;
 	unsigned long flags;
 	LIST_HEAD(list);
+	int i;
 
 	spin_lock_irqsave(&ch->lock, flags);
-	list_splice_init(&ch->rxq, &list);
-	ch->rxq_len = 0;
+	for (i = 0; i < KPART_CHAN_NR; i++) {
+		list_splice_init(&ch->port[i].rxq, &list);
+		ch->port[i].rxq_len = 0;
+	}
 	spin_unlock_irqrestore(&ch->lock, flags);
 	list_for_each_entry_safe(m, tmp, &list, node)
 		kfree(m);
@@ -199,18 +251,21 @@ int kpart_chan_open(struct kpart_chan *ch, void *area, size_t bytes,
 {
 	int ret;
 
-	mutex_lock(&ch->tx_lock);
 	flush_rxq(ch);
+	spin_lock_irq(&ch->tx_lock);
 	ret = ipi_endpoint_open(&ch->ep, area, bytes, side, cfg);
 	if (!ret) {
 		ch->peer_apic_id = peer_apic_id;
 		ch->peer_doorbell = peer_doorbell;
 		ch->tx_msgs = 0;
 		ch->rx_msgs = 0;
+		ch->tx_dropped = 0;
+	}
+	spin_unlock_irq(&ch->tx_lock);
+	if (!ret) {
 		kpart_chan_set_state(ch, KPART_CHAN_NONE, NULL);
 		WRITE_ONCE(ch->active, true);
 	}
-	mutex_unlock(&ch->tx_lock);
 	return ret;
 }
 
@@ -220,13 +275,14 @@ void kpart_chan_close(struct kpart_chan *ch, const char *why)
 	/* A sender sleeping on a full ring sees this and gives up */
 	WRITE_ONCE(ch->active, false);
 	wake_up_all(&ch->tx_wq);
-	mutex_lock(&ch->tx_lock);	/* wait for senders to leave */
-	mutex_unlock(&ch->tx_lock);
+	spin_lock_irq(&ch->tx_lock);	/* wait for a send in progress */
+	spin_unlock_irq(&ch->tx_lock);
 	cancel_work_sync(&ch->rx_work);
 	/* Keep why it ended when it ended before (broken, shut down) */
 	if (ch->state == KPART_CHAN_NONE || ch->state == KPART_CHAN_UP)
 		kpart_chan_set_state(ch, KPART_CHAN_CLOSED, why);
 	flush_rxq(ch);
+	wake_all(ch);
 }
 
 /* From the doorbell handler (hard interrupt) or anywhere else. */
@@ -236,33 +292,56 @@ void kpart_chan_kick(struct kpart_chan *ch)
 		queue_work(system_highpri_wq, &ch->rx_work);
 }
 
+/* One attempt with tx_lock held: 0, -EAGAIN (space doorbell armed), error. */
+static int send_locked(struct kpart_chan *ch, u16 chan, const void *data, u32 len)
+{
+	int ret;
+
+	if (!READ_ONCE(ch->active))
+		return -ENOTCONN;
+	ret = ipi_send(&ch->ep, chan, 0, data, len);
+	if (ret == -EAGAIN) {
+		if (ipi_need_doorbell(&ch->ep))
+			ring_peer(ch);
+		/* When it was freed meanwhile, try once more */
+		if (ipi_arm_space(&ch->ep))
+			ret = ipi_send(&ch->ep, chan, 0, data, len);
+	}
+	if (!ret) {
+		ch->tx_msgs++;
+		if (ipi_need_doorbell(&ch->ep))
+			ring_peer(ch);
+	}
+	return ret;
+}
+
+static int send_done(struct kpart_chan *ch, int ret)
+{
+	if (ret == -EPROTO || ret == -EPIPE) {
+		mark_broken(ch, ret);
+		ret = -EPIPE;
+	}
+	return ret;
+}
+
+/*
+ * Send one message. Blocking senders wait for room (interruptibly);
+ * @nonblock ones get -EAGAIN and a space doorbell later runs ops->space.
+ * Process context.
+ */
 int kpart_chan_send(struct kpart_chan *ch, u16 chan, const void *data, u32 len,
 		    bool nonblock)
 {
 	unsigned long gen;
 	int ret;
 
-	if (nonblock) {
-		if (!mutex_trylock(&ch->tx_lock))
-			return -EAGAIN;
-	} else if (mutex_lock_interruptible(&ch->tx_lock)) {
-		return -ERESTARTSYS;
-	}
 	for (;;) {
-		if (!READ_ONCE(ch->active)) {
-			ret = -ENOTCONN;
-			break;
-		}
-		ret = ipi_send(&ch->ep, chan, 0, data, len);
-		if (ret != -EAGAIN)
-			break;
-		if (ipi_need_doorbell(&ch->ep))
-			ring_peer(ch);
-		if (nonblock)
-			break;
 		gen = READ_ONCE(ch->space_gen);
-		if (ipi_arm_space(&ch->ep))
-			continue;
+		spin_lock_irq(&ch->tx_lock);
+		ret = send_locked(ch, chan, data, len);
+		spin_unlock_irq(&ch->tx_lock);
+		if (ret != -EAGAIN || nonblock)
+			break;
 		/* The space doorbell runs our worker, which bumps space_gen */
 		if (wait_event_interruptible_timeout(ch->tx_wq,
 				READ_ONCE(ch->space_gen) != gen ||
@@ -272,17 +351,30 @@ int kpart_chan_send(struct kpart_chan *ch, u16 chan, const void *data, u32 len,
 			break;
 		}
 	}
-	if (!ret) {
-		ch->tx_msgs++;
-		if (ipi_need_doorbell(&ch->ep))
-			ring_peer(ch);
+	return send_done(ch, ret);
+}
+
+/*
+ * Send from any context (console write, interrupts off, panic): never
+ * waits for room and gives up on a lock it cannot get soon, as when the
+ * CPU holding it was stopped by a panic: -EAGAIN, as for a full ring.
+ */
+int kpart_chan_send_atomic(struct kpart_chan *ch, u16 chan, const void *data,
+			   u32 len)
+{
+	unsigned long flags;
+	int tries = 100000;
+	int ret;
+
+	while (!spin_trylock_irqsave(&ch->tx_lock, flags)) {
+		if (!--tries)
+			return -EAGAIN;
+		cpu_relax();
 	}
-	mutex_unlock(&ch->tx_lock);
-	if (ret == -EPROTO || ret == -EPIPE) {
-		mark_broken(ch, ret);
-		ret = -EPIPE;
-	}
-	return ret;
+	ret = send_locked(ch, chan, data, len);
+	spin_unlock_irqrestore(&ch->tx_lock, flags);
+	/* Breaking the channel logs and calls ops: not from here */
+	return ret == -EPROTO ? -EPIPE : ret;
 }
 
 int kpart_chan_send_ctl(struct kpart_chan *ch, u32 type, u64 arg,
@@ -295,38 +387,50 @@ int kpart_chan_send_ctl(struct kpart_chan *ch, u32 type, u64 arg,
 	return kpart_chan_send(ch, KPART_CHAN_CTL, &m, sizeof(m), nonblock);
 }
 
-/* ---- character device ------------------------------------------------- */
+/* ---- character devices: one port each -------------------------------- */
 
+/*
+ * Whole messages. A port whose channel is not open (partition not
+ * running, module not loaded on the other side... ) reads -ENOTCONN once
+ * its queue is empty; a broken one -EPIPE.
+ */
 ssize_t kpart_chan_read(struct file *f, char __user *ubuf, size_t len, loff_t *off)
 {
-	struct kpart_chan *ch = f->private_data;
+	struct kpart_chan_port *port = f->private_data;
+	struct kpart_chan *ch = port->ch;
 	struct kpart_umsg *m;
 	bool kick;
 	int ret;
 
 	for (;;) {
 		spin_lock_irq(&ch->lock);
-		m = list_first_entry_or_null(&ch->rxq, struct kpart_umsg, node);
+		m = list_first_entry_or_null(&port->rxq, struct kpart_umsg, node);
 		if (m) {
 			if (m->len > len) {
 				spin_unlock_irq(&ch->lock);
 				return -EMSGSIZE;
 			}
 			list_del(&m->node);
-			ch->rxq_len--;
+			port->rxq_len--;
 			kick = ch->rx_throttled;
 			spin_unlock_irq(&ch->lock);
 			break;
 		}
-		ret = ch->state == KPART_CHAN_BROKEN ? -EPIPE : 0;
+		if (ch->state == KPART_CHAN_BROKEN)
+			ret = -EPIPE;
+		else if (!READ_ONCE(ch->active))
+			ret = -ENOTCONN;
+		else
+			ret = 0;
 		spin_unlock_irq(&ch->lock);
 		if (ret)
 			return ret;
 		if (f->f_flags & O_NONBLOCK)
 			return -EAGAIN;
-		ret = wait_event_interruptible(ch->rx_wq,
-			!list_empty_careful(&ch->rxq) ||
-			READ_ONCE(ch->state) == KPART_CHAN_BROKEN);
+		ret = wait_event_interruptible(port->wq,
+			!list_empty_careful(&port->rxq) ||
+			READ_ONCE(ch->state) == KPART_CHAN_BROKEN ||
+			!READ_ONCE(ch->active));
 		if (ret)
 			return ret;
 	}
@@ -340,7 +444,7 @@ ssize_t kpart_chan_read(struct file *f, char __user *ubuf, size_t len, loff_t *o
 ssize_t kpart_chan_write(struct file *f, const char __user *ubuf, size_t len,
 			 loff_t *off)
 {
-	struct kpart_chan *ch = f->private_data;
+	struct kpart_chan_port *port = f->private_data;
 	void *buf;
 	int ret;
 
@@ -349,7 +453,7 @@ ssize_t kpart_chan_write(struct file *f, const char __user *ubuf, size_t len,
 	buf = memdup_user(ubuf, len);
 	if (IS_ERR(buf))
 		return PTR_ERR(buf);
-	ret = kpart_chan_send(ch, KPART_CHAN_USER, buf, len,
+	ret = kpart_chan_send(port->ch, port->chan, buf, len,
 			      f->f_flags & O_NONBLOCK);
 	kfree(buf);
 	return ret ?: len;
@@ -357,13 +461,14 @@ ssize_t kpart_chan_write(struct file *f, const char __user *ubuf, size_t len,
 
 __poll_t kpart_chan_poll(struct file *f, struct poll_table_struct *wait)
 {
-	struct kpart_chan *ch = f->private_data;
+	struct kpart_chan_port *port = f->private_data;
+	struct kpart_chan *ch = port->ch;
 	__poll_t mask = EPOLLOUT | EPOLLWRNORM;
 
-	poll_wait(f, &ch->rx_wq, wait);
-	if (!list_empty_careful(&ch->rxq))
+	poll_wait(f, &port->wq, wait);
+	if (!list_empty_careful(&port->rxq))
 		mask |= EPOLLIN | EPOLLRDNORM;
-	if (READ_ONCE(ch->state) == KPART_CHAN_BROKEN)
+	if (READ_ONCE(ch->state) == KPART_CHAN_BROKEN || !READ_ONCE(ch->active))
 		mask |= EPOLLERR;
 	return mask;
 }

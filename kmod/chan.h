@@ -5,8 +5,10 @@
  * user space. The same code runs in the boot kernel (one per partition,
  * side IPI_SIDE_BOOT) and in an application kernel (one, IPI_SIDE_APP).
  *
- * Ring channel 0 carries the control protocol below, channel 1 user
- * messages (the character device). docs/ipi.md describes both.
+ * Ring channels: 0 the control protocol below, 1 user messages (character
+ * devices on both sides), 2 the application kernel's console (output to
+ * the boot kernel, keyboard input back), 3 echo requests the application
+ * kernel's module answers itself (partctl ping). docs/ipi.md has details.
  */
 #ifndef KPART_CHAN_H
 #define KPART_CHAN_H
@@ -23,7 +25,9 @@
 #define KPART_CHAN_MAX_PAYLOAD	4096U
 #define KPART_CHAN_CTL		0	/* control protocol */
 #define KPART_CHAN_USER		1	/* character device messages */
-#define KPART_CHAN_NR		2
+#define KPART_CHAN_CONSOLE	2	/* console bytes, both directions */
+#define KPART_CHAN_ECHO		3	/* echo requests and replies */
+#define KPART_CHAN_NR		4
 #define KPART_CHAN_RXQ_MAX	256	/* user messages queued before backpressure */
 #define KPART_CHAN_RX_BUDGET	256	/* messages per worker run, then requeue */
 
@@ -56,6 +60,13 @@ struct kpart_chan;
 struct kpart_chan_ops {
 	/* A control message arrived (receive worker, process context). */
 	void (*control)(struct kpart_chan *ch, const struct kpart_ctl_msg *m);
+	/*
+	 * A message on a channel without a port (below) arrived: console or
+	 * echo. Receive worker; @data is only valid during the call.
+	 */
+	void (*data)(struct kpart_chan *ch, u16 chan, const void *data, u32 len);
+	/* The peer consumed: a sender that got -EAGAIN may retry. Optional. */
+	void (*space)(struct kpart_chan *ch);
 	/* The channel just broke; ch->reason says why. */
 	void (*broken)(struct kpart_chan *ch);
 };
@@ -64,6 +75,20 @@ struct kpart_umsg {
 	struct list_head node;
 	u32 len;
 	u8 data[];
+};
+
+/*
+ * A ring channel whose messages queue for a character device (whole
+ * messages per read and write, one opener at a time).
+ */
+struct kpart_chan_port {
+	struct kpart_chan *ch;
+	u16 chan;
+	bool enabled;			/* messages queue here */
+	bool open;			/* a file has it (under the owner's lock) */
+	struct list_head rxq;		/* under ch->lock */
+	unsigned int rxq_len;
+	wait_queue_head_t wq;
 };
 
 struct kpart_chan {
@@ -75,26 +100,26 @@ struct kpart_chan {
 	bool peer_doorbell;		/* peer takes doorbells (else it polls) */
 	bool active;			/* endpoint open, worker may run */
 
-	struct mutex tx_lock;		/* sending half of ep */
+	spinlock_t tx_lock;		/* sending half of ep; never sleep in it */
 	unsigned long space_gen;	/* bumped when the peer may have consumed */
 	wait_queue_head_t tx_wq;
 
 	struct work_struct rx_work;	/* receiving half of ep */
-	spinlock_t lock;		/* rxq, state, reason */
-	struct list_head rxq;
-	unsigned int rxq_len;
+	spinlock_t lock;		/* ports' queues, state, reason */
+	struct kpart_chan_port port[KPART_CHAN_NR];
 	bool rx_throttled;
-	wait_queue_head_t rx_wq;
+	wait_queue_head_t state_wq;	/* state changes */
 	u8 rxbuf[KPART_CHAN_MAX_PAYLOAD];
 
-	bool dev_open;			/* character device: one opener */
 	int state;			/* enum kpart_chan_state */
 	char reason[128];
 	u64 tx_msgs, rx_msgs;
+	u64 tx_dropped;			/* console output lost to a full ring */
 };
 
 void kpart_chan_setup(struct kpart_chan *ch, const struct kpart_chan_ops *ops,
 		      void *owner, const char *name);
+void kpart_chan_enable_port(struct kpart_chan *ch, u16 chan);
 int kpart_chan_open(struct kpart_chan *ch, void *area, size_t bytes,
 		    enum ipi_side side, const struct ipi_config *cfg,
 		    u32 peer_apic_id, bool peer_doorbell);
@@ -102,13 +127,15 @@ void kpart_chan_close(struct kpart_chan *ch, const char *why);
 void kpart_chan_kick(struct kpart_chan *ch);
 int kpart_chan_send(struct kpart_chan *ch, u16 chan, const void *data, u32 len,
 		    bool nonblock);
+int kpart_chan_send_atomic(struct kpart_chan *ch, u16 chan, const void *data,
+			   u32 len);
 int kpart_chan_send_ctl(struct kpart_chan *ch, u32 type, u64 arg,
 			const char *text, bool nonblock);
 void kpart_chan_set_state(struct kpart_chan *ch, int state, const char *reason);
 int kpart_chan_state_str(struct kpart_chan *ch, char *buf, size_t len);
 void kpart_chan_config(struct ipi_config *cfg);
 
-/* Character device helpers: private_data is the struct kpart_chan */
+/* Character device helpers: private_data is the struct kpart_chan_port */
 ssize_t kpart_chan_read(struct file *f, char __user *ubuf, size_t len, loff_t *off);
 ssize_t kpart_chan_write(struct file *f, const char __user *ubuf, size_t len,
 			 loff_t *off);
@@ -117,5 +144,11 @@ __poll_t kpart_chan_poll(struct file *f, struct poll_table_struct *wait);
 /* app.c: application-kernel side of the module */
 int kpart_app_init(void);
 void kpart_app_exit(void);
+
+/* app_console.c: the console and tty over the channel, in an application kernel */
+int kpart_app_console_init(struct kpart_chan *ch);
+void kpart_app_console_exit(void);
+void kpart_app_console_input(const void *data, u32 len);
+void kpart_app_console_space(void);
 
 #endif /* KPART_CHAN_H */

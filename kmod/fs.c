@@ -494,6 +494,12 @@ static int f_app_version_show(struct seq_file *sf, void *v)
 	return 0;
 }
 
+static int f_console_log_show(struct seq_file *sf, void *v)
+{
+	kpart_host_console_show(sf_part(sf), sf);
+	return 0;
+}
+
 /* ---- file tables ------------------------------------------------------ */
 
 struct kpart_file {
@@ -515,7 +521,7 @@ static const struct kpart_file part_files[] = {
 	RW(cpus), RO(apic_ids), RW(memory), RO(memory_range), RW(kernel),
 	RW(initrd), RW(cmdline), RW(console), WO(control), RO(state),
 	RO(exit_reason), RO(boot_count), RO(boot_time), RO(channel),
-	RO(app_version),
+	RO(app_version), RO(console_log),
 };
 
 static int add_files(struct kernfs_node *dir, const struct kpart_file *files,
@@ -602,6 +608,7 @@ err:
 static int kpart_rmdir(struct kernfs_node *kn)
 {
 	struct kpart_partition *p = kn->priv;
+	const char *busy;
 
 	mutex_lock(&kpart_lock);
 	if (!p || p->dying) {
@@ -614,8 +621,9 @@ static int kpart_rmdir(struct kernfs_node *kn)
 		mutex_unlock(&kpart_lock);
 		return -EBUSY;
 	}
-	if (p->chan->dev_open) {
-		kp_err(p, "cannot delete while /dev/%s is open", p->devname);
+	busy = kpart_host_dev_busy(p);
+	if (busy) {
+		kp_err(p, "cannot delete while /dev/%s is open", busy);
 		mutex_unlock(&kpart_lock);
 		return -EBUSY;
 	}

@@ -13,8 +13,12 @@
  * HELLO with its release, we answer WELCOME and the channel is up; it sends
  * a HEARTBEAT every second; a stop sends SHUTDOWN and expects SHUTDOWN_ACK,
  * falling back to the descriptor's stop_request when the channel is not up
- * or no acknowledgement comes within SHUTDOWN_ACK_MS. User messages
- * (channel 1) are read and written on /dev/kpart-NAME.
+ * or no acknowledgement comes within SHUTDOWN_ACK_MS.
+ *
+ * Each partition has three character devices: /dev/kpart-NAME for user
+ * messages (channel 1), /dev/kpart-echo/NAME for echo requests the
+ * application kernel's module answers (channel 3, partctl ping), and
+ * /dev/kpart-console/NAME for its console (channel 2, host_console.c).
  *
  * Nothing here takes kpart_lock from the receive worker, so the worker can
  * be cancelled with the lock held.
@@ -100,47 +104,56 @@ static void host_broken(struct kpart_chan *ch)
 	kpart_netlink_chan_event(p, "channel-broken");
 }
 
+static void host_data(struct kpart_chan *ch, u16 chan, const void *data, u32 len)
+{
+	if (chan == KPART_CHAN_CONSOLE)
+		kpart_host_console_output(ch->owner, data, len);
+}
+
 static const struct kpart_chan_ops host_ops = {
 	.control = host_control,
+	.data = host_data,
 	.broken = host_broken,
 };
 
-/* ---- /dev/kpart-NAME -------------------------------------------------- */
+/* ---- /dev/kpart-NAME and /dev/kpart-echo/NAME ------------------------- */
 
-static int dev_open(struct inode *inode, struct file *f)
+/* Ports: one opener each, checked under kpart_lock like partition deletion */
+static int port_open(struct inode *inode, struct file *f)
 {
-	struct kpart_partition *p = container_of(f->private_data,
-						 struct kpart_partition, misc);
+	struct kpart_dev *d = container_of(f->private_data, struct kpart_dev, misc);
+	struct kpart_partition *p = d->p;
+	struct kpart_chan_port *port = &p->chan->port[d->chan];
 	int ret = 0;
 
 	mutex_lock(&kpart_lock);
 	if (p->dying)
 		ret = -ENODEV;
-	else if (p->chan->dev_open)
+	else if (port->open)
 		ret = -EBUSY;
 	else
-		p->chan->dev_open = true;
+		port->open = true;
 	mutex_unlock(&kpart_lock);
 	if (ret)
 		return ret;
-	f->private_data = p->chan;
+	f->private_data = port;
 	return stream_open(inode, f);
 }
 
-static int dev_release(struct inode *inode, struct file *f)
+static int port_release(struct inode *inode, struct file *f)
 {
-	struct kpart_chan *ch = f->private_data;
+	struct kpart_chan_port *port = f->private_data;
 
 	mutex_lock(&kpart_lock);
-	ch->dev_open = false;
+	port->open = false;
 	mutex_unlock(&kpart_lock);
 	return 0;
 }
 
-static const struct file_operations dev_fops = {
+static const struct file_operations port_fops = {
 	.owner = THIS_MODULE,
-	.open = dev_open,
-	.release = dev_release,
+	.open = port_open,
+	.release = port_release,
 	.read = kpart_chan_read,
 	.write = kpart_chan_write,
 	.poll = kpart_chan_poll,
@@ -154,38 +167,73 @@ int kpart_host_chan_create(struct kpart_partition *p)
 	if (!p->chan)
 		return -ENOMEM;
 	kpart_chan_setup(p->chan, &host_ops, p, p->name);
-	return 0;
+	kpart_chan_enable_port(p->chan, KPART_CHAN_USER);
+	kpart_chan_enable_port(p->chan, KPART_CHAN_ECHO);
+	return kpart_host_console_create(p);
 }
 
-/*
- * /dev/kpart-NAME, once the name is known to be unique. Called without
- * kpart_lock: the device's open takes it under the misc lock.
- */
-void kpart_host_dev_register(struct kpart_partition *p)
+/* A '/' in a misc device's name makes a directory under /dev */
+static void dev_register(struct kpart_partition *p, struct kpart_dev *d,
+			 const char *prefix, u16 chan,
+			 const struct file_operations *fops)
 {
 	int ret;
 
-	snprintf(p->devname, sizeof(p->devname), "kpart-%s", p->name);
-	p->misc.minor = MISC_DYNAMIC_MINOR;
-	p->misc.name = p->devname;
-	p->misc.fops = &dev_fops;
-	ret = misc_register(&p->misc);
+	snprintf(d->name, sizeof(d->name), "%s%s", prefix, p->name);
+	d->p = p;
+	d->chan = chan;
+	d->misc.minor = MISC_DYNAMIC_MINOR;
+	d->misc.name = d->name;
+	d->misc.fops = fops;
+	ret = misc_register(&d->misc);
 	if (ret)
-		kp_err(p, "no /dev/%s: %d", p->devname, ret);
+		kp_err(p, "no /dev/%s: %d", d->name, ret);
 	else
-		p->misc_registered = true;
+		d->registered = true;
+}
+
+static void dev_unregister(struct kpart_dev *d)
+{
+	if (d->registered)
+		misc_deregister(&d->misc);
+	d->registered = false;
+}
+
+/*
+ * The devices, once the name is known to be unique. Called without
+ * kpart_lock: their open takes it under the misc lock.
+ */
+void kpart_host_dev_register(struct kpart_partition *p)
+{
+	dev_register(p, &p->dev_msg, "kpart-", KPART_CHAN_USER, &port_fops);
+	dev_register(p, &p->dev_echo, "kpart-echo/", KPART_CHAN_ECHO, &port_fops);
+	dev_register(p, &p->dev_console, "kpart-console/", KPART_CHAN_CONSOLE,
+		     &kpart_host_console_fops);
 }
 
 /* Without kpart_lock; after it returns no open is in progress. */
 void kpart_host_dev_unregister(struct kpart_partition *p)
 {
-	if (p->misc_registered)
-		misc_deregister(&p->misc);
-	p->misc_registered = false;
+	dev_unregister(&p->dev_msg);
+	dev_unregister(&p->dev_echo);
+	dev_unregister(&p->dev_console);
+}
+
+/* kpart_lock held: the name of a device some file still has open, or NULL */
+const char *kpart_host_dev_busy(struct kpart_partition *p)
+{
+	if (p->chan->port[KPART_CHAN_USER].open)
+		return p->dev_msg.name;
+	if (p->chan->port[KPART_CHAN_ECHO].open)
+		return p->dev_echo.name;
+	if (kpart_host_console_busy(p))
+		return p->dev_console.name;
+	return NULL;
 }
 
 void kpart_host_chan_destroy(struct kpart_partition *p)
 {
+	kpart_host_console_destroy(p);
 	kfree(p->chan);
 	p->chan = NULL;
 }

@@ -9,6 +9,7 @@
  *   fs.c         the kernfs control filesystem at /sys/fs/kpart
  *   netlink.c    generic netlink events for state changes
  *   host.c       the boot side of each partition's channel (chan.c)
+ *   host_console.c  each partition's console: output kept, devices
  *   app.c        the module's role in an application kernel
  */
 #ifndef KPART_H
@@ -33,6 +34,17 @@ enum kpart_state {
 	KPART_STOPPING,
 	KPART_CRASHED,
 };
+
+/* A character device of a partition (host.c) */
+struct kpart_dev {
+	struct miscdevice misc;
+	struct kpart_partition *p;
+	u16 chan;			/* ring channel it serves */
+	bool registered;
+	char name[KPART_NAME_MAX + 16];	/* under /dev */
+};
+
+struct kpart_log;
 
 struct kpart_partition {
 	struct list_head node;
@@ -64,9 +76,10 @@ struct kpart_partition {
 	struct kpart_chan *chan;
 	struct list_head chan_node;	/* in host.c's active list */
 	bool chan_listed;
-	struct miscdevice misc;		/* /dev/kpart-NAME */
-	bool misc_registered;
-	char devname[KPART_NAME_MAX + 8];
+	struct kpart_dev dev_msg;	/* /dev/kpart-NAME */
+	struct kpart_dev dev_echo;	/* /dev/kpart-echo/NAME */
+	struct kpart_dev dev_console;	/* /dev/kpart-console/NAME */
+	struct kpart_log *log;		/* console output (host_console.c) */
 	char app_version[65];		/* under chan->lock */
 	unsigned long last_heartbeat;	/* jiffies */
 	u64 heartbeats;
@@ -130,11 +143,21 @@ int kpart_host_chan_create(struct kpart_partition *p);
 void kpart_host_chan_destroy(struct kpart_partition *p);
 void kpart_host_dev_register(struct kpart_partition *p);
 void kpart_host_dev_unregister(struct kpart_partition *p);
+const char *kpart_host_dev_busy(struct kpart_partition *p);
 int kpart_host_chan_start(struct kpart_partition *p);
 void kpart_host_chan_stop(struct kpart_partition *p, const char *why);
 bool kpart_host_chan_request_stop(struct kpart_partition *p);
 void kpart_host_chan_monitor(struct kpart_partition *p);
 int kpart_host_chan_state(struct kpart_partition *p, char *buf, size_t len);
 void kpart_host_app_version(struct kpart_partition *p, char *buf, size_t len);
+
+/* host_console.c */
+extern const struct file_operations kpart_host_console_fops;
+int kpart_host_console_create(struct kpart_partition *p);
+void kpart_host_console_destroy(struct kpart_partition *p);
+void kpart_host_console_output(struct kpart_partition *p, const void *data, u32 len);
+bool kpart_host_console_busy(struct kpart_partition *p);
+struct seq_file;
+void kpart_host_console_show(struct kpart_partition *p, struct seq_file *sf);
 
 #endif /* KPART_H */

@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Each partition's console, boot-kernel side (ring channel 2).
+ *
+ * The application kernel's module sends its console output there: kernel
+ * messages and what runs on its tty, /dev/ttyKP0 (app_console.c). We keep
+ * the last KPART_LOG_SIZE bytes in a ring buffer that outlives stops and
+ * restarts, shown whole by the console_log file (partctl logs), and stream
+ * new output to every open /dev/kpart-console/NAME; what is written there
+ * goes back to the application kernel as keyboard input (partctl console).
+ *
+ * Any number of files may have the console open, each with its own read
+ * position; one that falls more than the buffer behind skips what it
+ * missed. The receive worker appends, so output never waits for readers.
+ */
+#include <linux/fs.h>
+#include <linux/poll.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include "chan.h"
+#include "kpart.h"
+
+#define KPART_LOG_SIZE	(64U * 1024)	/* power of two */
+
+struct kpart_log {
+	spinlock_t lock;
+	u64 head;			/* bytes ever written */
+	wait_queue_head_t wq;
+	unsigned int openers;		/* under kpart_lock */
+	u8 buf[KPART_LOG_SIZE];
+};
+
+struct console_file {
+	struct kpart_partition *p;
+	u64 pos;			/* next byte this file reads */
+};
+
+int kpart_host_console_create(struct kpart_partition *p)
+{
+	p->log = kvzalloc(sizeof(*p->log), GFP_KERNEL);
+	if (!p->log)
+		return -ENOMEM;
+	spin_lock_init(&p->log->lock);
+	init_waitqueue_head(&p->log->wq);
+	return 0;
+}
+
+void kpart_host_console_destroy(struct kpart_partition *p)
+{
+	kvfree(p->log);
+	p->log = NULL;
+}
+
+/* Receive worker: console bytes from the application kernel. */
+void kpart_host_console_output(struct kpart_partition *p, const void *data, u32 len)
+{
+	struct kpart_log *log = p->log;
+	u32 at, first;
+
+	if (len > KPART_LOG_SIZE) {
+		data += len - KPART_LOG_SIZE;
+		len = KPART_LOG_SIZE;
+	}
+	spin_lock_irq(&log->lock);
+	at = log->head & (KPART_LOG_SIZE - 1);
+	first = min(len, KPART_LOG_SIZE - at);
+	memcpy(log->buf + at, data, first);
+	memcpy(log->buf, data + first, len - first);
+	WRITE_ONCE(log->head, log->head + len);
+	spin_unlock_irq(&log->lock);
+	wake_up_interruptible(&log->wq);
+}
+
+/* console_log: everything kept, oldest first. */
+void kpart_host_console_show(struct kpart_partition *p, struct seq_file *sf)
+{
+	struct kpart_log *log = p->log;
+	u32 at, kept;
+
+	spin_lock_irq(&log->lock);
+	kept = min_t(u64, log->head, KPART_LOG_SIZE);
+	at = (log->head - kept) & (KPART_LOG_SIZE - 1);
+	/* Too big for the seq buffer: seq_file retries with a bigger one */
+	if (at + kept > KPART_LOG_SIZE) {
+		seq_write(sf, log->buf + at, KPART_LOG_SIZE - at);
+		seq_write(sf, log->buf, at + kept - KPART_LOG_SIZE);
+	} else {
+		seq_write(sf, log->buf + at, kept);
+	}
+	spin_unlock_irq(&log->lock);
+}
+
+/* kpart_lock held */
+bool kpart_host_console_busy(struct kpart_partition *p)
+{
+	return p->log->openers;
+}
+
+/* ---- /dev/kpart-console/NAME ------------------------------------------ */
+
+static int console_open(struct inode *inode, struct file *f)
+{
+	struct kpart_dev *d = container_of(f->private_data, struct kpart_dev, misc);
+	struct kpart_partition *p = d->p;
+	struct console_file *cf;
+
+	cf = kzalloc(sizeof(*cf), GFP_KERNEL);
+	if (!cf)
+		return -ENOMEM;
+	mutex_lock(&kpart_lock);
+	if (p->dying) {
+		mutex_unlock(&kpart_lock);
+		kfree(cf);
+		return -ENODEV;
+	}
+	p->log->openers++;
+	mutex_unlock(&kpart_lock);
+	cf->p = p;
+	cf->pos = READ_ONCE(p->log->head);	/* new output only */
+	f->private_data = cf;
+	return stream_open(inode, f);
+}
+
+static int console_release(struct inode *inode, struct file *f)
+{
+	struct console_file *cf = f->private_data;
+
+	mutex_lock(&kpart_lock);
+	cf->p->log->openers--;
+	mutex_unlock(&kpart_lock);
+	kfree(cf);
+	return 0;
+}
+
+static ssize_t console_read(struct file *f, char __user *ubuf, size_t len,
+			    loff_t *off)
+{
+	struct console_file *cf = f->private_data;
+	struct kpart_log *log = cf->p->log;
+	u32 at, n, first;
+	u8 *bounce;
+	int ret;
+
+	len = min_t(size_t, len, PAGE_SIZE);
+	if (!len)
+		return 0;
+	bounce = kmalloc(len, GFP_KERNEL);
+	if (!bounce)
+		return -ENOMEM;
+	for (;;) {
+		spin_lock_irq(&log->lock);
+		if (log->head - cf->pos > KPART_LOG_SIZE)
+			cf->pos = log->head - KPART_LOG_SIZE;	/* overrun */
+		n = min_t(u64, log->head - cf->pos, len);
+		if (n) {
+			at = cf->pos & (KPART_LOG_SIZE - 1);
+			first = min(n, KPART_LOG_SIZE - at);
+			memcpy(bounce, log->buf + at, first);
+			memcpy(bounce + first, log->buf, n - first);
+			cf->pos += n;
+		}
+		spin_unlock_irq(&log->lock);
+		if (n)
+			break;
+		ret = -EAGAIN;
+		if (f->f_flags & O_NONBLOCK)
+			goto out;
+		ret = wait_event_interruptible(log->wq,
+					       READ_ONCE(log->head) != cf->pos);
+		if (ret)
+			goto out;
+	}
+	ret = copy_to_user(ubuf, bounce, n) ? -EFAULT : n;
+out:
+	kfree(bounce);
+	return ret;
+}
+
+/* Keyboard input: -ENOTCONN while the partition is not running. */
+static ssize_t console_write(struct file *f, const char __user *ubuf,
+			     size_t len, loff_t *off)
+{
+	struct console_file *cf = f->private_data;
+	size_t done = 0;
+	int ret = 0;
+	void *buf;
+
+	while (done < len) {
+		size_t n = min_t(size_t, len - done, KPART_CHAN_MAX_PAYLOAD);
+
+		buf = memdup_user(ubuf + done, n);
+		if (IS_ERR(buf)) {
+			ret = PTR_ERR(buf);
+			break;
+		}
+		ret = kpart_chan_send(cf->p->chan, KPART_CHAN_CONSOLE, buf, n,
+				      f->f_flags & O_NONBLOCK);
+		kfree(buf);
+		if (ret)
+			break;
+		done += n;
+	}
+	return done ?: ret;
+}
+
+static __poll_t console_poll(struct file *f, struct poll_table_struct *wait)
+{
+	struct console_file *cf = f->private_data;
+	struct kpart_log *log = cf->p->log;
+
+	poll_wait(f, &log->wq, wait);
+	if (READ_ONCE(log->head) != cf->pos)
+		return EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM;
+	return EPOLLOUT | EPOLLWRNORM;
+}
+
+const struct file_operations kpart_host_console_fops = {
+	.owner = THIS_MODULE,
+	.open = console_open,
+	.release = console_release,
+	.read = console_read,
+	.write = console_write,
+	.poll = console_poll,
+};
