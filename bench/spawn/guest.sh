@@ -34,6 +34,18 @@ while [ $i -le "$runs" ]; do
 	echo stop > $K/b/control
 	i=$((i + 1))
 done
+
+# Round trips through the channel, answered by the application kernel's
+# module (partctl ping), once its channel is up: information only, TCG.
+echo start > $K/b/control
+wait_state b running
+ticks=0
+until grep -q '^up' $K/b/channel || [ $ticks -gt 600 ]; do ticks=$((ticks + 1)); sleep 0.1; done
+sleep 1
+for size in 64 4096; do
+	echo "BENCH: qemu-ping $(partctl ping -c 1000 --size $size b 2>&1 | tr '\n' ' ')"
+done
+echo stop > $K/b/control
 rmdir $K/b
 
 # Boot-kernel memory cost per partition, outside partition memory (the

@@ -2,8 +2,9 @@
 # Spawn benchmark (make bench): how long a boot kernel takes to start an
 # application kernel, against a cold QEMU boot of the same bzImage and
 # initramfs, both timed by this host's clock in the same run; plus the
-# boot kernel's memory cost per partition and the smallest partition an
-# application kernel boots in. Prints figures; the goals are information.
+# boot kernel's memory cost per partition, the smallest partition an
+# application kernel boots in, and partctl ping's round trips through the
+# channel. Prints figures; the goals are information.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -104,3 +105,6 @@ small=$(sed -n 's/^BENCH: minmem smallest=//p' "$out/machine/ttyS0.log")
 printf '%-44s %8s MiB   goal <= 128 MiB: %s\n' "smallest partition that boots to init" \
 	"${small:-?}" "$([[ $small =~ ^[0-9]+$ && $small -le 128 ]] && echo PASS || echo MISS)"
 grep -a '^BENCH: minmem' "$out/machine/ttyS0.log" | sed 's/^BENCH: /  /'
+echo
+echo "== partctl ping in QEMU (TCG; boot kernel CPU 0 <-> partition on CPUs 2-3; information only)"
+grep -a '^BENCH: qemu-ping' "$out/machine/ttyS0.log" | sed 's/^BENCH: qemu-ping /  /'
