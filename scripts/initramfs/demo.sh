@@ -40,6 +40,14 @@ done
 echo "boot kernel: CPUs $(cat /sys/devices/system/cpu/online) online, pool free $(( $(cat $K/pool_free) >> 20 )) MiB"
 run "grep -c ^processor /proc/cpuinfo; uptime"
 
+say "Talking to 'app' over the IPI channel (no UART involved)"
+run "partctl ping -c 200 app"
+echo "# partctl console app   (a command typed there, then Ctrl-] to detach)"
+(sleep 1; echo 'echo "in the application kernel: $(uname -r), $(grep -c ^processor /proc/cpuinfo) CPUs, cmdline: $(cat /proc/cmdline)"'
+	sleep 3; printf '\035') | partctl console app
+echo
+run "partctl logs app | tail -n 3"
+
 say "Stopping both (cooperative: each application kernel powers itself off)"
 run "echo stop > $K/db/control"
 run "echo stop > $K/app/control"
