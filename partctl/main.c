@@ -3,7 +3,8 @@
  * partctl: see and steer the partitions of this machine (docs/partctl.md).
  * validate, inventory and apply --dry-run work without partd; apply,
  * start and stop go through partd; status asks partd and falls back to the
- * kernel's view when partd is not running.
+ * kernel's view when partd is not running. console, logs and ping talk
+ * straight to the module's devices (channel.c).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -35,19 +36,28 @@ static void usage(FILE *f)
 	    "  start NAME             start a partition and wait until it runs\n"
 	    "  stop NAME              stop a partition (it stays stopped until started)\n"
 	    "  inventory              CPUs, NUMA nodes, pool and partitions\n"
+	    "  console NAME           attach to a partition's console (detach with Ctrl-])\n"
+	    "  logs NAME [--follow]   its console output (the last 64 KiB), then new output\n"
+	    "  ping NAME              echo round trips to its kernel: latency percentiles\n"
 	    "\n"
 	    "Options:\n"
 	    "  -j, --json             machine-readable output (keys in docs/partctl.md)\n"
 	    "  -n, --dry-run          apply: print the actions, change nothing\n"
 	    "      --offline          validate: do not look at the machine\n"
+	    "  -f, --follow           logs: keep printing new output until interrupted\n"
+	    "  -c, --count N          ping: round trips (default 1000)\n"
+	    "      --size BYTES       ping: bytes per message, 16-4096 (default 64)\n"
 	    "  -q, --quiet            no progress output\n"
 	    "      --timeout SEC      give up waiting for partd after SEC seconds\n"
+	    "                         (ping: for each reply, default 1)\n"
 	    "  -S, --socket PATH      partd socket (default " PLAN_DEFAULT_SOCKET
 	    ", env KPART_SOCKET)\n"
 	    "  -r, --root DIR         kpart control filesystem (default " PLAN_DEFAULT_KERNFS
 	    ", env KPART_ROOT)\n"
 	    "  -s, --sysfs DIR        sysfs for CPU/NUMA topology (default /sys, env KPART_SYSFS)\n"
 	    "      --file-root DIR    prefix for kernel/initrd paths when checking them\n"
+	    "      --dev DIR          devices for console, logs and ping (default /dev, env "
+	    "KPART_DEV)\n"
 	    "  -h, --help             show this help\n"
 	    "  -V, --version          show the version\n"
 	    "\n"
@@ -55,8 +65,7 @@ static void usage(FILE *f)
 	    "PLAN may be - for standard input.\n");
 }
 
-static int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fail(int code, const char *fmt, ...)
+int fail(int code, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -584,20 +593,27 @@ int main(int argc, char **argv)
 	    {"root", required_argument, NULL, 'r'},
 	    {"sysfs", required_argument, NULL, 's'},
 	    {"file-root", required_argument, NULL, 'F'},
+	    {"follow", no_argument, NULL, 'f'},
+	    {"count", required_argument, NULL, 'c'},
+	    {"size", required_argument, NULL, 'Z'},
+	    {"dev", required_argument, NULL, 'D'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {0},
 	};
 	const char *cmd;
+	bool dev_set = false;
 	char *end;
+	long v;
 	int c, nargs;
 
 	o.socket_path = env_or("KPART_SOCKET", PLAN_DEFAULT_SOCKET);
 	o.root = env_or("KPART_ROOT", PLAN_DEFAULT_KERNFS);
 	o.sysfs = env_or("KPART_SYSFS", PLAN_DEFAULT_SYSFS);
 	o.file_root = env_or("KPART_FILE_ROOT", NULL);
+	o.dev = env_or("KPART_DEV", "/dev");
 
-	while ((c = getopt_long(argc, argv, "jnqS:r:s:hV", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jnqS:r:s:hVfc:", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			o.json = true;
@@ -627,6 +643,28 @@ int main(int argc, char **argv)
 			break;
 		case 'F':
 			o.file_root = optarg;
+			break;
+		case 'f':
+			o.follow = true;
+			break;
+		case 'c':
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || v < 1 || v > 10000000)
+				return fail(EXIT_INVALID,
+					    "--count wants a number from 1 to 10000000");
+			o.count = v;
+			break;
+		case 'Z':
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || v < 16 || v > 4096)
+				return fail(EXIT_INVALID, "--size wants bytes from 16 to 4096");
+			o.size = (int)v;
+			break;
+		case 'D':
+			o.dev = optarg;
+			dev_set = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -658,6 +696,18 @@ int main(int argc, char **argv)
 		return fail(EXIT_INVALID, "--dry-run only goes with apply");
 	if (o.offline && strcmp(cmd, "validate"))
 		return fail(EXIT_INVALID, "--offline only goes with validate");
+	if (o.follow && strcmp(cmd, "logs"))
+		return fail(EXIT_INVALID, "--follow only goes with logs");
+	if (o.count && strcmp(cmd, "ping"))
+		return fail(EXIT_INVALID, "--count only goes with ping");
+	if (o.size && strcmp(cmd, "ping"))
+		return fail(EXIT_INVALID, "--size only goes with ping");
+	if (dev_set && strcmp(cmd, "console") && strcmp(cmd, "logs") && strcmp(cmd, "ping"))
+		return fail(EXIT_INVALID, "--dev only goes with console, logs and ping");
+	if (o.json && !strcmp(cmd, "console"))
+		return fail(EXIT_INVALID, "--json does not go with console");
+	if (o.json && o.follow)
+		return fail(EXIT_INVALID, "--json does not go with logs --follow");
 	if (!strcmp(cmd, "validate")) {
 		WANT(1, 1);
 		return cmd_validate(argv[optind + 1]);
@@ -677,6 +727,18 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "inventory")) {
 		WANT(0, 0);
 		return cmd_inventory();
+	}
+	if (!strcmp(cmd, "console")) {
+		WANT(1, 1);
+		return cmd_console(&o, argv[optind + 1]);
+	}
+	if (!strcmp(cmd, "logs")) {
+		WANT(1, 1);
+		return cmd_logs(&o, argv[optind + 1]);
+	}
+	if (!strcmp(cmd, "ping")) {
+		WANT(1, 1);
+		return cmd_ping(&o, argv[optind + 1]);
 	}
 	return fail(EXIT_INVALID, "unknown command \"%s\" (see partctl --help)", cmd);
 }

@@ -13,9 +13,15 @@ enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_INVALID = 2 };
 
 struct opts {
 	const char *socket_path, *root, *sysfs, *file_root;
-	bool json, dry_run, offline, quiet;
-	int timeout_s; /* 0: no client-side limit */
+	const char *dev; /* device directory: DEV/kpart-console/NAME, DEV/kpart-echo/NAME */
+	bool json, dry_run, offline, quiet, follow;
+	int timeout_s; /* 0: no client-side limit (ping: 1 s per reply) */
+	long count;    /* ping: round trips, 0: default */
+	int size;      /* ping: bytes per message, 0: default */
 };
+
+/* main.c: "partctl: MESSAGE" on stderr; returns code. */
+int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* client.c: talking to partd */
 struct conn;
@@ -25,6 +31,11 @@ void conn_close(struct conn *c);
 int conn_send(struct conn *c, struct json_object *req); /* consumes req */
 /* Next line as a JSON object; NULL on EOF/error/timeout (message in err). */
 struct json_object *conn_recv(struct conn *c, int timeout_ms, char *err, size_t errlen);
+
+/* channel.c: straight to the module's devices, without partd */
+int cmd_console(const struct opts *o, const char *name);
+int cmd_logs(const struct opts *o, const char *name);
+int cmd_ping(const struct opts *o, const char *name);
 
 /* output.c: for people */
 const char *human_size(int64_t bytes, char buf[32]);
