@@ -226,9 +226,7 @@ const char *kpart_host_dev_busy(struct kpart_partition *p)
 		return p->dev_msg.name;
 	if (p->chan->port[KPART_CHAN_ECHO].open)
 		return p->dev_echo.name;
-	if (kpart_host_console_busy(p))
-		return p->dev_console.name;
-	return NULL;
+	return NULL;	/* an open console is hung up instead */
 }
 
 void kpart_host_chan_destroy(struct kpart_partition *p)

@@ -12,9 +12,14 @@
  * Any number of files may have the console open, each with its own read
  * position; one that falls more than the buffer behind skips what it
  * missed. The receive worker appends, so output never waits for readers.
+ * An open console does not hold the partition: deleting it hangs the
+ * console up (end of file, writes fail with ENODEV), and the log lives on
+ * until the last file closes.
  */
 #include <linux/fs.h>
+#include <linux/kref.h>
 #include <linux/poll.h>
+#include <linux/rwsem.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -24,31 +29,54 @@
 #define KPART_LOG_SIZE	(64U * 1024)	/* power of two */
 
 struct kpart_log {
+	struct kref ref;		/* the partition and each open file */
+	struct rw_semaphore life;	/* p and dead */
+	struct kpart_partition *p;	/* NULL once deleted */
+	bool dead;
 	spinlock_t lock;
 	u64 head;			/* bytes ever written */
 	wait_queue_head_t wq;
-	unsigned int openers;		/* under kpart_lock */
 	u8 buf[KPART_LOG_SIZE];
 };
 
 struct console_file {
-	struct kpart_partition *p;
+	struct kpart_log *log;
 	u64 pos;			/* next byte this file reads */
 };
 
 int kpart_host_console_create(struct kpart_partition *p)
 {
-	p->log = kvzalloc(sizeof(*p->log), GFP_KERNEL);
-	if (!p->log)
+	struct kpart_log *log = kvzalloc(sizeof(*log), GFP_KERNEL);
+
+	if (!log)
 		return -ENOMEM;
-	spin_lock_init(&p->log->lock);
-	init_waitqueue_head(&p->log->wq);
+	kref_init(&log->ref);
+	init_rwsem(&log->life);
+	log->p = p;
+	spin_lock_init(&log->lock);
+	init_waitqueue_head(&log->wq);
+	p->log = log;
 	return 0;
 }
 
+static void log_free(struct kref *ref)
+{
+	kvfree(container_of(ref, struct kpart_log, ref));
+}
+
+/* The partition goes: hang up open consoles. */
 void kpart_host_console_destroy(struct kpart_partition *p)
 {
-	kvfree(p->log);
+	struct kpart_log *log = p->log;
+
+	if (!log)
+		return;
+	down_write(&log->life);		/* no console write in progress */
+	log->dead = true;
+	log->p = NULL;
+	up_write(&log->life);
+	wake_up_interruptible_all(&log->wq);
+	kref_put(&log->ref, log_free);
 	p->log = NULL;
 }
 
@@ -91,12 +119,6 @@ void kpart_host_console_show(struct kpart_partition *p, struct seq_file *sf)
 	spin_unlock_irq(&log->lock);
 }
 
-/* kpart_lock held */
-bool kpart_host_console_busy(struct kpart_partition *p)
-{
-	return p->log->openers;
-}
-
 /* ---- /dev/kpart-console/NAME ------------------------------------------ */
 
 static int console_open(struct inode *inode, struct file *f)
@@ -114,10 +136,10 @@ static int console_open(struct inode *inode, struct file *f)
 		kfree(cf);
 		return -ENODEV;
 	}
-	p->log->openers++;
+	cf->log = p->log;
+	kref_get(&cf->log->ref);
 	mutex_unlock(&kpart_lock);
-	cf->p = p;
-	cf->pos = READ_ONCE(p->log->head);	/* new output only */
+	cf->pos = READ_ONCE(cf->log->head);	/* new output only */
 	f->private_data = cf;
 	return stream_open(inode, f);
 }
@@ -126,9 +148,7 @@ static int console_release(struct inode *inode, struct file *f)
 {
 	struct console_file *cf = f->private_data;
 
-	mutex_lock(&kpart_lock);
-	cf->p->log->openers--;
-	mutex_unlock(&kpart_lock);
+	kref_put(&cf->log->ref, log_free);
 	kfree(cf);
 	return 0;
 }
@@ -137,7 +157,7 @@ static ssize_t console_read(struct file *f, char __user *ubuf, size_t len,
 			    loff_t *off)
 {
 	struct console_file *cf = f->private_data;
-	struct kpart_log *log = cf->p->log;
+	struct kpart_log *log = cf->log;
 	u32 at, n, first;
 	u8 *bounce;
 	int ret;
@@ -163,11 +183,15 @@ static ssize_t console_read(struct file *f, char __user *ubuf, size_t len,
 		spin_unlock_irq(&log->lock);
 		if (n)
 			break;
+		ret = 0;			/* hung up: end of file */
+		if (READ_ONCE(log->dead))
+			goto out;
 		ret = -EAGAIN;
 		if (f->f_flags & O_NONBLOCK)
 			goto out;
 		ret = wait_event_interruptible(log->wq,
-					       READ_ONCE(log->head) != cf->pos);
+					       READ_ONCE(log->head) != cf->pos ||
+					       READ_ONCE(log->dead));
 		if (ret)
 			goto out;
 	}
@@ -177,15 +201,26 @@ out:
 	return ret;
 }
 
-/* Keyboard input: -ENOTCONN while the partition is not running. */
+/*
+ * Keyboard input: -ENOTCONN while the partition is not running, -ENODEV
+ * once it is deleted. A partition is deleted only when stopped, so a
+ * blocked send holding off the deletion returns at once.
+ */
 static ssize_t console_write(struct file *f, const char __user *ubuf,
 			     size_t len, loff_t *off)
 {
 	struct console_file *cf = f->private_data;
+	struct kpart_log *log = cf->log;
 	size_t done = 0;
 	int ret = 0;
 	void *buf;
 
+	if (down_read_interruptible(&log->life))
+		return -ERESTARTSYS;
+	if (log->dead) {
+		up_read(&log->life);
+		return -ENODEV;
+	}
 	while (done < len) {
 		size_t n = min_t(size_t, len - done, KPART_CHAN_MAX_PAYLOAD);
 
@@ -194,25 +229,29 @@ static ssize_t console_write(struct file *f, const char __user *ubuf,
 			ret = PTR_ERR(buf);
 			break;
 		}
-		ret = kpart_chan_send(cf->p->chan, KPART_CHAN_CONSOLE, buf, n,
+		ret = kpart_chan_send(log->p->chan, KPART_CHAN_CONSOLE, buf, n,
 				      f->f_flags & O_NONBLOCK);
 		kfree(buf);
 		if (ret)
 			break;
 		done += n;
 	}
+	up_read(&log->life);
 	return done ?: ret;
 }
 
 static __poll_t console_poll(struct file *f, struct poll_table_struct *wait)
 {
 	struct console_file *cf = f->private_data;
-	struct kpart_log *log = cf->p->log;
+	struct kpart_log *log = cf->log;
+	__poll_t mask = EPOLLOUT | EPOLLWRNORM;
 
 	poll_wait(f, &log->wq, wait);
 	if (READ_ONCE(log->head) != cf->pos)
-		return EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM;
-	return EPOLLOUT | EPOLLWRNORM;
+		mask |= EPOLLIN | EPOLLRDNORM;
+	if (READ_ONCE(log->dead))
+		mask |= EPOLLHUP;
+	return mask;
 }
 
 const struct file_operations kpart_host_console_fops = {

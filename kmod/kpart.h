@@ -156,7 +156,6 @@ extern const struct file_operations kpart_host_console_fops;
 int kpart_host_console_create(struct kpart_partition *p);
 void kpart_host_console_destroy(struct kpart_partition *p);
 void kpart_host_console_output(struct kpart_partition *p, const void *data, u32 len);
-bool kpart_host_console_busy(struct kpart_partition *p);
 struct seq_file;
 void kpart_host_console_show(struct kpart_partition *p, struct seq_file *sf);
 

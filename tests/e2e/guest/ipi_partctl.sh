@@ -6,7 +6,8 @@
 #   (its own /proc/cmdline comes back) and Ctrl-] detaches;
 # - kernel messages of the application kernel reach the console too;
 # - `partctl logs` shows that output, also after the partition stopped;
-# - `partctl stop` is a clean shutdown through the control channel.
+# - `partctl stop` is a clean shutdown through the control channel;
+# - deleting a partition hangs up a console attached to it.
 . /tests/lib.sh
 . /tests/partd_lib.sh
 
@@ -102,6 +103,31 @@ run_rc partctl ping -c 1 app
 check "ping of a stopped partition fails (status $RC)" sh -c "[ $RC -eq 1 ] && echo '$OUT' | grep -q 'not running'"
 run_rc partctl ping -c 1 nosuch
 check_eq "ping of an unknown partition, status" "$RC" 2
+
+echo "BOOT: --- an attached console does not keep a partition from being deleted"
+rm -f /tmp/cin
+mkfifo /tmp/cin
+partctl console app </tmp/cin >/tmp/cout 2>/tmp/cerr &
+cpid=$!
+exec 3>/tmp/cin
+sleep 1
+cp $PLANS/empty.json $PLAN
+kill -HUP "$PARTD_PID"
+sleep 1
+wait_idle 60
+check "partd deleted app with its console attached" test ! -e $K/app
+i=0
+while kill -0 $cpid 2>/dev/null && [ $i -lt 50 ]; do i=$((i + 1)); sleep 0.1; done
+if kill -0 $cpid 2>/dev/null; then
+	fail "partctl console still attached to a deleted partition"
+	kill $cpid
+else
+	wait $cpid
+	rc=$?
+	show console-stderr "$(cat /tmp/cerr)"
+	check "partctl console saw the hang-up (status $rc)" sh -c "[ $rc -eq 1 ] && grep -q 'closed' /tmp/cerr"
+fi
+exec 3>&-
 
 stop_partd TERM
 echo EXPECT-APP-BOOTS: ttyS1 1
