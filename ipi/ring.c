@@ -293,8 +293,16 @@ static int ipi_rx_next(struct ipi_endpoint *ep, struct ipi_msg_hdr *h)
 			err = ipi_rx_refresh(ep);
 			if (err)
 				return err;
-			if (cons == ep->rx_prod)
+			if (cons == ep->rx_prod) {
+				/*
+				 * Pull in the line the next record will be
+				 * written to: a receiver polling here has it
+				 * on its way when the index moves, instead of
+				 * fetching index and record one after the other.
+				 */
+				prefetch(ep->rx->data + (cons & ep->mask));
 				return -EAGAIN;
+			}
 		}
 		/* Both indices are validated and aligned: avail >= one header. */
 		avail = ep->rx_prod - cons;

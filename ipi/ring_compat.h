@@ -7,7 +7,8 @@
  * header is the only place that differs: in the kernel it pulls in the
  * kernel's own definitions, in user space it includes user/compat.h, which
  * provides the same names (u8..u64, bool, READ_ONCE/WRITE_ONCE,
- * smp_load_acquire/smp_store_release, smp_mb, memcpy/memset, errno values,
+ * smp_load_acquire/smp_store_release, smp_mb, prefetch, memcpy/memset,
+ * errno values,
  * static_assert) on top of C11 and GCC builtins.
  */
 #ifndef KPART_IPI_RING_COMPAT_H
@@ -20,6 +21,7 @@
 #include <linux/build_bug.h>
 #include <linux/errno.h>
 #include <linux/string.h>
+#include <linux/prefetch.h>
 #include <asm/barrier.h>
 #else
 #include "user/compat.h"

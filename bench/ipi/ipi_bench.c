@@ -341,17 +341,28 @@ static void *fd_rx(void *arg)
 		}                                                                                  \
 	} while (0)
 
+/* A broken ring would return at once and time nothing: never report that */
+static void ring_failed(struct ipi_endpoint *ep, int err)
+{
+	fprintf(stderr, "ipi_bench: ring failed (%d): %s at index %#x value %#x\n", err,
+		ipi_fault_str(ipi_fault(ep)), ep->fault_pos, ep->fault_val);
+	exit(1);
+}
+
 static void ring_roundtrip(struct ipi_endpoint *ep, u8 *buf, u32 len, u16 flags)
 {
 	unsigned int w = 0;
+	int r;
 
 	while (ipi_send(ep, 0, flags, buf, len) == -EAGAIN)
 		spin_wait(&w);
 	ipi_need_doorbell(ep);
 	if (flags & F_END)
 		return;
-	while (ipi_recv(ep, NULL, buf, MAX_MSG) == -EAGAIN)
+	while ((r = ipi_recv(ep, NULL, buf, MAX_MSG)) == -EAGAIN)
 		spin_wait(&w);
+	if (r < 0)
+		ring_failed(ep, r);
 }
 
 static void *ring_ping(void *arg)

@@ -40,6 +40,8 @@ typedef uint64_t u64;
 		*(volatile __typeof__(x) *)&(x) = (val);                                           \
 	} while (0)
 
+#define prefetch(x) __builtin_prefetch(x)
+
 #define smp_load_acquire(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
 #define smp_store_release(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
 
