@@ -7,7 +7,9 @@
 # - kernel messages of the application kernel reach the console too;
 # - `partctl logs` shows that output, also after the partition stopped;
 # - `partctl stop` is a clean shutdown through the control channel;
-# - deleting a partition hangs up a console attached to it.
+# - deleting a partition hangs up a console attached to it;
+# - the channel's state changes reach partd as netlink events: ready,
+#   heartbeat lost and back (quiet pauses its heartbeat), shutdown.
 . /tests/lib.sh
 . /tests/partd_lib.sh
 
@@ -25,6 +27,10 @@ cp $PLANS/console.json $PLAN
 start_partd || { finish; exit 1; }
 wait_state app running
 wait_channel app up
+check "partd got the ready event" wait_log 0 "event: app ready" 10
+wait_state quiet running
+check "partd got quiet's heartbeat-lost event" wait_log 0 "event: quiet heartbeat-lost" 30
+check "partd got quiet's heartbeat-back event" wait_log 0 "event: quiet heartbeat\$" 30
 check "console device" test -c /dev/kpart-console/app
 check "echo device" test -c /dev/kpart-echo/app
 
@@ -116,6 +122,7 @@ kill -HUP "$PARTD_PID"
 sleep 1
 wait_idle 60
 check "partd deleted app with its console attached" test ! -e $K/app
+check "and quiet" test ! -e $K/quiet
 i=0
 while kill -0 $cpid 2>/dev/null && [ $i -lt 50 ]; do i=$((i + 1)); sleep 0.1; done
 if kill -0 $cpid 2>/dev/null; then
@@ -131,4 +138,5 @@ exec 3>&-
 
 stop_partd TERM
 echo EXPECT-APP-BOOTS: ttyS1 1
+echo EXPECT-APP-BOOTS: ttyS2 1
 finish
