@@ -22,6 +22,7 @@ done
 write_ok $K/p1/cmdline "console=ttyS1,115200 idle=halt"
 write_ok $K/p1/control start
 wait_state p1 running
+wait_channel p1 up	# init's lines are out: no stop message cuts one
 write_ok $K/p1/control stop
 check_eq "restarted after crash and stopped" "$(cat $K/p1/state)" "stopped"
 echo EXPECT-APP-BOOTS: ttyS1 4
