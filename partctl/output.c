@@ -157,10 +157,9 @@ void print_partitions_table(struct json_object *parts, bool from_partd)
 
 void print_partition_detail(struct json_object *p, bool from_partd)
 {
-	static const char *const keys[] = {"name",	   "state",	  "cpus",	"memory",
-					   "memory_range", "kernel",	  "initrd",	"cmdline",
-					   "console",	   "exit_reason", "boot_count", "boot_time_us",
-					   NULL};
+	static const char *const keys[] = {
+	    "name",    "state",	  "cpus",	 "memory",     "memory_range", "kernel", "initrd",
+	    "cmdline", "console", "exit_reason", "boot_count", "boot_time_us", NULL};
 	char mem[32];
 	size_t i;
 
@@ -178,8 +177,8 @@ void print_partition_detail(struct json_object *p, bool from_partd)
 
 		if (!strcmp(keys[i], "boot_time_us")) {
 			if (jint(p, "boot_time_us") > 0)
-				printf("%-13s %.2f s (start to running, last start)\n", "boot time:",
-				       (double)jint(p, "boot_time_us") / 1e6);
+				printf("%-13s %.2f s (start to running, last start)\n",
+				       "boot time:", (double)jint(p, "boot_time_us") / 1e6);
 			continue;
 		}
 		snprintf(label, sizeof(label), "%s:", keys[i]);
@@ -211,8 +210,7 @@ void print_inventory(struct json_object *inv, const char *root)
 	       human_size(jint(pool, "free"), b));
 	/* free: not held by started partitions; available: not promised to any */
 	if (json_object_object_get_ex(pool, "available", NULL))
-		printf(", %s not promised to a partition",
-		       human_size(jint(pool, "available"), b));
+		printf(", %s not promised to a partition", human_size(jint(pool, "available"), b));
 	if (jstr(pool, "range") && *jstr(pool, "range"))
 		printf(" (%s)", jstr(pool, "range"));
 	printf("\n\n");

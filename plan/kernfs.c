@@ -40,19 +40,19 @@ static const char *explain(const char *attr, int e)
 		       : e == EINVAL  ? "not an absolute path to a regular file"
 				      : NULL;
 	if (!strcmp(attr, "cmdline") || !strcmp(attr, "console"))
-		return e == EBUSY   ? "the partition is not stopped"
-		       : e == E2BIG ? "longer than 2047 bytes"
+		return e == EBUSY    ? "the partition is not stopped"
+		       : e == E2BIG  ? "longer than 2047 bytes"
 		       : e == EINVAL ? "not none, ttyS0-3 or io:PORT"
 				     : NULL;
 	if (!strcmp(attr, "control"))
-		return e == EBUSY     ? "the partition is not stopped"
-		       : e == EINVAL  ? "cpus, memory or kernel is not set, or nothing to stop"
+		return e == EBUSY	? "the partition is not stopped"
+		       : e == EINVAL	? "cpus, memory or kernel is not set, or nothing to stop"
 		       : e == ETIMEDOUT ? "the application kernel did not stop in time"
-		       : e == ENOMEM  ? "no contiguous room left in the pool"
-		       : e == ENOENT  ? "the kernel or initrd image is missing"
-		       : e == ENOEXEC ? "the kernel is not a usable bzImage"
-		       : e == E2BIG   ? "the images do not fit in the partition's memory"
-				      : NULL;
+		       : e == ENOMEM	? "no contiguous room left in the pool"
+		       : e == ENOENT	? "the kernel or initrd image is missing"
+		       : e == ENOEXEC	? "the kernel is not a usable bzImage"
+		       : e == E2BIG	? "the images do not fit in the partition's memory"
+					: NULL;
 	return NULL;
 }
 

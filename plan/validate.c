@@ -647,8 +647,8 @@ static void kernel_rules(struct vctx *v)
 			char *path = kp_asprintf("/partitions/%zu/memory", i);
 			struct problem *p;
 
-			pp->memory = (mem + v->inv->mem_align - 1) / v->inv->mem_align *
-				     v->inv->mem_align;
+			pp->memory =
+			    (mem + v->inv->mem_align - 1) / v->inv->mem_align * v->inv->mem_align;
 			p = problem_add(v->ps, PROBLEM_WARNING, path,
 					"the kernel rounds %s up to %s (a multiple of %s)",
 					plan_format_size(mem, b1), plan_format_size(pp->memory, b2),
@@ -665,10 +665,10 @@ static void kernel_rules(struct vctx *v)
 				n = strtoul(pp->console + (tty ? 4 : 3), NULL, tty ? 10 : 16);
 			if (tty && n >= ARRAY_SIZE(legacy)) {
 				char *path = kp_asprintf("/partitions/%zu/console", i);
-				struct problem *p =
-				    problem_add(v->ps, PROBLEM_ERROR, path,
-						"console %s has no legacy I/O port the kernel knows",
-						pp->console);
+				struct problem *p = problem_add(
+				    v->ps, PROBLEM_ERROR, path,
+				    "console %s has no legacy I/O port the kernel knows",
+				    pp->console);
 
 				problem_hint(p, "ttyS0-ttyS3 are known; give others as "
 						"\"io:0xPORT\"");
@@ -678,7 +678,8 @@ static void kernel_rules(struct vctx *v)
 				char *path = kp_asprintf("/partitions/%zu/console", i);
 
 				problem_add(v->ps, PROBLEM_ERROR, path,
-					    "console %s is not an I/O port (1-0xffff)", pp->console);
+					    "console %s is not an I/O port (1-0xffff)",
+					    pp->console);
 				pp->invalid |= PLAN_F_CONSOLE;
 				free(path);
 			} else if (io) {
@@ -695,9 +696,9 @@ static void kernel_rules(struct vctx *v)
 			}
 			if (pp->console && !strcmp(pp->console, "ttyS0")) {
 				char *path = kp_asprintf("/partitions/%zu/console", i);
-				struct problem *p = problem_add(
-				    v->ps, PROBLEM_WARNING, path,
-				    "ttyS0 is usually the boot kernel's console");
+				struct problem *p =
+				    problem_add(v->ps, PROBLEM_WARNING, path,
+						"ttyS0 is usually the boot kernel's console");
 
 				problem_hint(p, "give the partition a UART of its own");
 				free(path);

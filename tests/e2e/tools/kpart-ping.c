@@ -77,7 +77,7 @@ static size_t fill(uint8_t *buf, uint32_t seq)
 	size_t i;
 
 	memcpy(buf, &seq, 4);
-	memcpy(buf + 4, &(uint32_t){ (uint32_t)len }, 4);
+	memcpy(buf + 4, &(uint32_t){(uint32_t)len}, 4);
 	for (i = 8; i < len; i++)
 		buf[i] = (uint8_t)(seq * 31 + i * 7);
 	return len;
@@ -132,9 +132,10 @@ int main(int argc, char **argv)
 			}
 		}
 		qsort(lat, count, sizeof(*lat), cmp_u64);
-		printf("PING: n=%lu size=%zu ok p50_us=%.1f p99_us=%.1f min_us=%.1f max_us=%.1f mean_us=%.1f\n",
-		       count, size, lat[count / 2] / 1e3, lat[count * 99 / 100] / 1e3,
-		       lat[0] / 1e3, lat[count - 1] / 1e3, total / 1e3 / count);
+		printf("PING: n=%lu size=%zu ok p50_us=%.1f p99_us=%.1f min_us=%.1f max_us=%.1f "
+		       "mean_us=%.1f\n",
+		       count, size, lat[count / 2] / 1e3, lat[count * 99 / 100] / 1e3, lat[0] / 1e3,
+		       lat[count - 1] / 1e3, total / 1e3 / count);
 		return 0;
 	}
 	if (!strcmp(mode, "stream")) {
@@ -160,14 +161,15 @@ int main(int argc, char **argv)
 
 				if (n >= 4)
 					memcpy(&seq, buf, 4);
-				printf("STREAM: FAIL message %lu: got %zd bytes seq %u, want %zu bytes\n",
+				printf("STREAM: FAIL message %lu: got %zd bytes seq %u, want %zu "
+				       "bytes\n",
 				       got, n, seq, len);
 				return 1;
 			}
 			got++;
 		}
-		printf("STREAM: n=%lu ok in order and intact, %llu bytes each way, %.2f s\n",
-		       count, (unsigned long long)bytes, (now_ns() - t0) / 1e9);
+		printf("STREAM: n=%lu ok in order and intact, %llu bytes each way, %.2f s\n", count,
+		       (unsigned long long)bytes, (now_ns() - t0) / 1e9);
 		return 0;
 	}
 	fprintf(stderr, "kpart-ping: unknown mode %s\n", mode);
