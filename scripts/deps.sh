@@ -7,7 +7,7 @@ pkgs=(
 	build-essential cmake pkg-config ccache rsync cpio
 	bc bison flex libelf-dev libssl-dev kmod python3
 	linux-source-6.12
-	qemu-system-x86 busybox-static
+	qemu-system-x86 busybox-static clang-format
 	libjson-c-dev libnl-3-dev libnl-genl-3-dev libcmocka-dev
 	libsystemd-dev libsmartcols-dev libnuma-dev
 )

@@ -30,9 +30,11 @@ enum kpart_genl_cmd {
 enum kpart_genl_attr {
 	KPART_ATTR_UNSPEC,
 	KPART_ATTR_NAME,	/* string: partition name */
-	KPART_ATTR_STATE,	/* string: new state, as in the "state" file, or a
-				 * channel event: "ready", "heartbeat-lost",
-				 * "heartbeat", "shutdown", "channel-broken" */
+	/*
+	 * string: the new state, as in the "state" file, or a channel event:
+	 * "ready", "heartbeat-lost", "heartbeat", "shutdown", "channel-broken"
+	 */
+	KPART_ATTR_STATE,
 	KPART_ATTR_REASON,	/* string: why (e.g. "poweroff", "panic") */
 	KPART_ATTR_SEQ,		/* u64: per-module event sequence number */
 	KPART_ATTR_VERSION,	/* string: application kernel release (channel events) */
