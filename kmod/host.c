@@ -243,6 +243,11 @@ int kpart_host_chan_start(struct kpart_partition *p)
 	struct ipi_config cfg;
 	int ret;
 
+	ret = kpart_host_console_prepare(p);
+	if (ret) {
+		kp_err(p, "no memory for the console log");
+		return ret;
+	}
 	kpart_chan_config(&cfg);
 	ret = ipi_area_init(area, KPART_CHANNEL_SIZE, &cfg);
 	if (!ret)

@@ -36,7 +36,7 @@ struct kpart_log {
 	spinlock_t lock;
 	u64 head;			/* bytes ever written */
 	wait_queue_head_t wq;
-	u8 buf[KPART_LOG_SIZE];
+	u8 *buf;			/* KPART_LOG_SIZE, from the first start */
 };
 
 struct console_file {
@@ -46,7 +46,7 @@ struct console_file {
 
 int kpart_host_console_create(struct kpart_partition *p)
 {
-	struct kpart_log *log = kvzalloc(sizeof(*log), GFP_KERNEL);
+	struct kpart_log *log = kzalloc(sizeof(*log), GFP_KERNEL);
 
 	if (!log)
 		return -ENOMEM;
@@ -61,7 +61,31 @@ int kpart_host_console_create(struct kpart_partition *p)
 
 static void log_free(struct kref *ref)
 {
-	kvfree(container_of(ref, struct kpart_log, ref));
+	struct kpart_log *log = container_of(ref, struct kpart_log, ref);
+
+	kvfree(log->buf);
+	kfree(log);
+}
+
+/*
+ * Before a start, kpart_lock held: the buffer, which partitions that are
+ * only configured do not need. Output arrives only after this, and
+ * readers look at the buffer only once there is output.
+ */
+int kpart_host_console_prepare(struct kpart_partition *p)
+{
+	struct kpart_log *log = p->log;
+	u8 *buf;
+
+	if (log->buf)
+		return 0;
+	buf = kvzalloc(KPART_LOG_SIZE, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	spin_lock_irq(&log->lock);
+	log->buf = buf;
+	spin_unlock_irq(&log->lock);
+	return 0;
 }
 
 /* The partition goes: hang up open consoles. */
@@ -86,6 +110,8 @@ void kpart_host_console_output(struct kpart_partition *p, const void *data, u32 
 	struct kpart_log *log = p->log;
 	u32 at, first;
 
+	if (WARN_ON_ONCE(!log->buf))
+		return;
 	if (len > KPART_LOG_SIZE) {
 		data += len - KPART_LOG_SIZE;
 		len = KPART_LOG_SIZE;
@@ -104,17 +130,17 @@ void kpart_host_console_output(struct kpart_partition *p, const void *data, u32 
 void kpart_host_console_show(struct kpart_partition *p, struct seq_file *sf)
 {
 	struct kpart_log *log = p->log;
-	u32 at, kept;
+	u32 at, kept, first;
 
 	spin_lock_irq(&log->lock);
+	/* Output, and so a buffer, only after the first start */
 	kept = min_t(u64, log->head, KPART_LOG_SIZE);
 	at = (log->head - kept) & (KPART_LOG_SIZE - 1);
+	first = min(kept, KPART_LOG_SIZE - at);
 	/* Too big for the seq buffer: seq_file retries with a bigger one */
-	if (at + kept > KPART_LOG_SIZE) {
-		seq_write(sf, log->buf + at, KPART_LOG_SIZE - at);
-		seq_write(sf, log->buf, at + kept - KPART_LOG_SIZE);
-	} else {
-		seq_write(sf, log->buf + at, kept);
+	if (kept) {
+		seq_write(sf, log->buf + at, first);
+		seq_write(sf, log->buf, kept - first);
 	}
 	spin_unlock_irq(&log->lock);
 }

@@ -155,6 +155,7 @@ void kpart_host_app_version(struct kpart_partition *p, char *buf, size_t len);
 extern const struct file_operations kpart_host_console_fops;
 int kpart_host_console_create(struct kpart_partition *p);
 void kpart_host_console_destroy(struct kpart_partition *p);
+int kpart_host_console_prepare(struct kpart_partition *p);
 void kpart_host_console_output(struct kpart_partition *p, const void *data, u32 len);
 struct seq_file;
 void kpart_host_console_show(struct kpart_partition *p, struct seq_file *sf);
