@@ -124,21 +124,10 @@ static int check_name(const char *name)
 /* ROOT/NAME/state without the newline; NULL when it cannot be read. */
 static char *read_state(const struct opts *o, const char *name)
 {
-	char path[PATH_MAX], buf[64];
-	ssize_t n;
-	int fd;
+	char path[PATH_MAX];
 
 	snprintf(path, sizeof(path), "%s/%s/state", o->root, name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return NULL;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return NULL;
-	buf[n] = '\0';
-	buf[strcspn(buf, "\r\n")] = '\0';
-	return strdup(buf);
+	return kp_read_file(path);
 }
 
 /* EXIT_OK when ROOT/NAME exists; otherwise say why not and return the exit code. */
@@ -423,53 +412,6 @@ int cmd_console(const struct opts *o, const char *name)
 
 /* ---------------------------------------------------------------- logs */
 
-/* Read the whole console_log; NULL with errno set. */
-static char *read_log(const char *path, size_t *len)
-{
-	size_t cap = 65536 + 1, n = 0;
-	char *buf = malloc(cap);
-	int fd = open(path, O_RDONLY | O_CLOEXEC), e = 0;
-
-	if (fd < 0 || !buf) {
-		e = fd < 0 ? errno : ENOMEM;
-		goto out;
-	}
-	for (;;) {
-		ssize_t r;
-
-		if (n == cap) {
-			char *nb = realloc(buf, cap * 2);
-
-			if (!nb) {
-				e = ENOMEM;
-				goto out;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		r = read(fd, buf + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			e = errno;
-			goto out;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-out:
-	if (fd >= 0)
-		close(fd);
-	if (e) {
-		free(buf);
-		errno = e;
-		return NULL;
-	}
-	*len = n;
-	return buf;
-}
-
 static int logs_json(const char *name, const char *log, size_t len)
 {
 	struct json_object *out = json_object_new_object();
@@ -519,7 +461,7 @@ int cmd_logs(const struct opts *o, const char *name)
 				    strerror(errno));
 		}
 	}
-	log = read_log(logpath, &len);
+	log = kp_read_all(logpath, &len);
 	if (!log) {
 		int e = errno;
 

@@ -202,6 +202,16 @@ void partd_poll_once(struct partd *d, int timeout_ms)
 	}
 }
 
+/* Make the machine match the plan file, at start-up and on SIGHUP; then ready. */
+static void apply_plan_file(struct partd *d)
+{
+	d->busy = true;
+	json_object_put(reconcile(d, NULL, d->plan_path, false, true));
+	d->busy = false;
+	sd_notify(0, "READY=1");
+	notify_status(d);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -220,7 +230,6 @@ int main(int argc, char **argv)
 	    {0},
 	};
 	struct partd d = {0};
-	struct json_object *res;
 	char err[512];
 	int c;
 
@@ -322,12 +331,7 @@ int main(int argc, char **argv)
 	     (unsigned long long)d.inv->pool_free);
 
 	/* Adopt what runs, then make the machine match the plan. */
-	d.busy = true;
-	res = reconcile(&d, NULL, d.plan_path, false, true);
-	d.busy = false;
-	json_object_put(res);
-	sd_notify(0, "READY=1");
-	notify_status(&d);
+	apply_plan_file(&d);
 
 	while (!d.quit) {
 		partd_poll_once(&d, d.nl ? 1000 : d.poll_ms);
@@ -338,12 +342,7 @@ int main(int argc, char **argv)
 		} else if (d.reload_pending) {
 			d.reload_pending = false;
 			sd_notify(0, "RELOADING=1");
-			d.busy = true;
-			res = reconcile(&d, NULL, d.plan_path, false, true);
-			d.busy = false;
-			json_object_put(res);
-			sd_notify(0, "READY=1");
-			notify_status(&d);
+			apply_plan_file(&d);
 		} else if (d.nrestart) {
 			run_restarts(&d);
 		}

@@ -367,6 +367,8 @@ int plan_action_undo(const char *kernfs_root, const struct plan_action *a, char 
 		     size_t errlen);
 /* Read NAME/state; PART_UNKNOWN with -errno in *error on failure. */
 enum part_state kernfs_read_state(const char *kernfs_root, const char *name, int *error);
+/* Read a whole file: malloc'd, NUL added after *len bytes; NULL with errno set. */
+char *kp_read_all(const char *path, size_t *len);
 /* Read a small kernfs/sysfs file without trailing newline; malloc'd or NULL (errno set). */
 char *kp_read_file(const char *path);
 /* Write a whole value in one write(2); returns 0 or -errno. */

@@ -299,7 +299,7 @@ const char *kp_nearest(const char *word, const char *const *cands)
 
 /* ------------------------------------------------------------------ files */
 
-char *kp_read_file(const char *path)
+char *kp_read_all(const char *path, size_t *lenp)
 {
 	size_t cap = 256, len = 0;
 	char *buf;
@@ -333,8 +333,7 @@ char *kp_read_file(const char *path)
 	}
 	close(fd);
 	buf[len] = '\0';
-	while (len && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
-		buf[--len] = '\0';
+	*lenp = len;
 	return buf;
 fail : {
 	int e = errno ? errno : ENOMEM;
@@ -344,6 +343,16 @@ fail : {
 	errno = e;
 	return NULL;
 }
+}
+
+char *kp_read_file(const char *path)
+{
+	size_t len;
+	char *buf = kp_read_all(path, &len);
+
+	while (buf && len && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
+		buf[--len] = '\0';
+	return buf;
 }
 
 int kp_write_file(const char *path, const char *value)

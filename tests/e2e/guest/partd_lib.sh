@@ -85,25 +85,17 @@ field() {
 # kfile NAME FILE: a partition's kernfs file
 kfile() { cat $K/$1/$2; }
 
-# boots: "name=boot_count ..." of every partition, from the kernel
-boots() {
+# each FILE: "name=value ..." of that kernfs file for every partition
+each() {
 	out=
 	for d in $K/*/; do
 		[ -d "$d" ] || continue
-		out="$out$(basename "$d")=$(cat "$d/boot_count") "
+		out="$out$(basename "$d")=$(cat "$d/$1") "
 	done
 	echo "${out% }"
 }
-
-# states: "name=state ..." of every partition, from the kernel
-states() {
-	out=
-	for d in $K/*/; do
-		[ -d "$d" ] || continue
-		out="$out$(basename "$d")=$(cat "$d/state") "
-	done
-	echo "${out% }"
-}
+boots() { each boot_count; }
+states() { each state; }
 
 # machine: everything a rejected request must leave as it is
 machine() {
