@@ -6,8 +6,10 @@
  * through ring 0 (a->tx == b->rx).  Malformed cases write directly into the
  * shared ring, as a hostile peer would, and check that the reader refuses
  * with -EPROTO, names the right fault, and stays broken.  The test binary is
- * built with AddressSanitizer where available, with the area allocated to
- * its exact size, so any access outside the ring fails the test.
+ * built with AddressSanitizer (test_sanitized fails if it is not), with the
+ * area allocated to its exact size, so any access outside the area fails the
+ * test; the fuzz also poisons the ring it does not use, so that running off
+ * the end of the ring it corrupts is caught too.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +22,17 @@
 #include <cmocka.h>
 
 #include "ring.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define KPART_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define KPART_ASAN 1
+#endif
+#endif
+#ifdef KPART_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
 
 struct fx {
 	void *area;
@@ -118,6 +131,16 @@ static struct ipi_msg_hdr *hdr_at(struct ipi_ring *r, u32 pos)
 }
 
 /* ------------------------------------------------------------------ */
+
+/* Without AddressSanitizer an out-of-bounds access in the fuzz goes unseen. */
+static void test_sanitized(void **state)
+{
+	(void)state;
+#ifndef KPART_ASAN
+	fail_msg("built without AddressSanitizer: the fuzz cannot catch out-of-bounds accesses "
+		 "(see tests/unit/ipi/CMakeLists.txt)");
+#endif
+}
 
 static void test_layout(void **state)
 {
@@ -725,21 +748,51 @@ static u32 rnd(void)
 }
 
 /*
+ * Ring 1 (b -> a) follows ring 0 in the area: reading past the end of ring
+ * 0 stays inside the allocation.  The fuzz only uses ring 0, so it marks
+ * ring 1 out of bounds for ASan while it runs.
+ */
+static void poison_ring1(struct fx *f, bool on)
+{
+#ifdef KPART_ASAN
+	u8 *r1 = (u8 *)f->a.rx;
+	size_t n = (size_t)((u8 *)f->area + f->bytes - r1);
+
+	if (on)
+		ASAN_POISON_MEMORY_REGION(r1, n);
+	else
+		ASAN_UNPOISON_MEMORY_REGION(r1, n);
+#else
+	(void)f;
+	(void)on;
+#endif
+}
+
+/*
  * Honest traffic with random corruption of ring 0 (indices, headers, any
- * byte).  Whatever happens, the receiver must return a sane result, never
- * touch memory outside the area (ASan), and stay broken once broken.
+ * byte, and lengths near their limits in the next record to be read).
+ * Whatever happens, the receiver must return a sane result, never touch
+ * memory outside ring 0 (ASan), and stay broken once broken.  Each check of
+ * the receiver must have fired at least once: a fuzz that never reaches one
+ * cannot show that it guards the memory.
  */
 static void test_fuzz(void **state)
 {
+	static const int must_see[] = {
+	    IPI_FAULT_PROD_RANGE, IPI_FAULT_PROD_ALIGN, IPI_FAULT_LEN_MAX,
+	    IPI_FAULT_LEN_END,	  IPI_FAULT_LEN_PROD,	IPI_FAULT_PAD,
+	    IPI_FAULT_CHAN,	  IPI_FAULT_SEQ,	IPI_FAULT_FLAGS};
 	static u8 buf[512];
 	struct fx *f = NULL;
-	int broken = 0, delivered = 0;
+	int broken = 0, delivered = 0, faults[IPI_FAULT_COUNT] = {0};
 
 	(void)state;
 	rnd_state = 0x9e3779b97f4a7c15ull;
 	for (int iter = 0; iter < 200000; iter++) {
-		if (!f)
+		if (!f) {
 			f = fx_new(512, 200, 3);
+			poison_ring1(f, true);
+		}
 		u32 op = rnd() % 100;
 		struct ipi_ring *r = f->a.tx;
 
@@ -763,26 +816,49 @@ static void test_fuzz(void **state)
 			}
 			if (n == -EPROTO) {
 				assert_int_not_equal(ipi_fault(&f->b), IPI_FAULT_NONE);
+				faults[ipi_fault(&f->b)]++;
 				assert_int_equal(ipi_recv(&f->b, &h, buf, sizeof(buf)), -EPIPE);
 				broken++;
+				poison_ring1(f, false);
 				fx_free(f);
 				f = NULL;
 			}
-		} else if (op < 93) {
+		} else if (op < 92) {
 			r->prod = rnd() % 4 ? r->prod + (rnd() % 64) * 16 - 512 : rnd();
-		} else if (op < 96) {
+		} else if (op < 94) {
 			u32 pos = (r->prod - 16 * (1 + rnd() % 8)) & (512 - 16);
 
 			((u32 *)(r->data + pos))[rnd() % 4] ^= 1u << (rnd() % 32);
+		} else if (op < 96) {
+			/* The next record b reads: a length just past the ring's end,
+			 * near the maximum, or a little off. */
+			u32 pos = f->b.rx_cons & (512 - 1), tail = 512 - pos;
+			struct ipi_msg_hdr *h = hdr_at(r, pos);
+
+			if (rnd() % 2)
+				h->len = tail - IPI_MSG_HDR_SIZE + 1 + rnd() % 32;
+			else if (rnd() % 2)
+				h->len = 199 + rnd() % 3;
+			else
+				h->len += rnd() % 33 - 16;
 		} else if (op < 98) {
 			r->data[rnd() % 512] = (u8)rnd();
 		} else {
 			r->cons = rnd() % 2 ? rnd() : r->cons + 16 * (rnd() % 8);
 		}
 	}
-	if (f)
+	if (f) {
+		poison_ring1(f, false);
 		fx_free(f);
+	}
 	print_message("      fuzz: %d messages delivered, %d rings broken\n", delivered, broken);
+	for (size_t i = 0; i < sizeof(must_see) / sizeof(must_see[0]); i++) {
+		print_message("      fault %-40s %d\n", ipi_fault_str(must_see[i]),
+			      faults[must_see[i]]);
+		if (!faults[must_see[i]])
+			fail_msg("the fuzz never broke a ring with \"%s\"",
+				 ipi_fault_str(must_see[i]));
+	}
 	assert_true(broken > 100);
 	assert_true(delivered > 1000);
 }
@@ -902,6 +978,7 @@ static void test_space_doorbell(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_sanitized),
 	    cmocka_unit_test(test_layout),
 	    cmocka_unit_test(test_config),
 	    cmocka_unit_test(test_empty),

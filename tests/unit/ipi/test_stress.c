@@ -14,7 +14,16 @@
  *   doorbell  both sides sleep on a futex "doorbell" when they have to
  *             wait, using ipi_arm_wakeup/ipi_need_doorbell and
  *             ipi_arm_space/ipi_space_need_doorbell: a lost wakeup shows up
- *             as a timeout with work pending, and fails the test
+ *             as a timeout with work pending, and fails the test.  Now and
+ *             then one side pauses for a millisecond, so that the other
+ *             runs dry and really sleeps in the kernel, whatever the number
+ *             of CPUs; the phase fails unless each side slept at least
+ *             MIN_SLEEPS times, since only a sleeper can miss a wakeup.
+ *   lost-data, lost-space
+ *             self-tests of the detector: the producer leaves out one data
+ *             doorbell (or the consumer every space doorbell) while the
+ *             other side sleeps; these phases pass only if they fail with
+ *             "lost wakeup"
  *
  * Usage: test_ipi_stress [SCALE]   (SCALE multiplies message counts, default 1)
  */
@@ -35,6 +44,15 @@
 #include "ring.h"
 
 #define NR_CHANNELS 5
+#define MIN_SLEEPS 16	  /* real sleeps each side must take in a doorbell phase */
+#define PAUSE_MIN_GAP 256 /* messages between forced pauses, at least */
+
+/* Doorbells a self-test phase leaves out, so that a wakeup is lost. */
+enum drop {
+	DROP_NONE,
+	DROP_DATA,  /* the data doorbell of the last message */
+	DROP_SPACE, /* every space doorbell */
+};
 
 struct phase {
 	const char *name;
@@ -42,6 +60,11 @@ struct phase {
 	u32 max_payload;
 	u32 count;
 	bool doorbell;
+	u32 pause_every; /* doorbell phases: each side pauses once per this many messages */
+	u32 pause_ns;	 /* for this long (below 1 s) */
+	enum drop drop;
+	double stall_s;	    /* a sleeper waiting this long with work pending: lost wakeup */
+	const char *expect; /* self-test: the phase must fail with this error */
 };
 
 struct bell {
@@ -58,7 +81,8 @@ struct run {
 	struct bell data_bell;	   /* producer -> consumer: new data */
 	struct bell space_bell;	   /* consumer -> producer: space freed */
 	atomic_bool stop;
-	u64 send_waits, recv_waits, send_sleeps, recv_sleeps;
+	u64 send_waits, recv_waits;   /* ring full / empty */
+	u64 send_sleeps, recv_sleeps; /* futex waits that blocked in the kernel */
 	u32 received;
 	u64 payload_bytes;
 	char error[256];
@@ -158,6 +182,14 @@ static bool check_payload(const u8 *p, u32 len, u32 i)
 	return memcmp(p, want, len) == 0;
 }
 
+static void pause_for(u32 ns)
+{
+	struct timespec ts = {.tv_sec = 0, .tv_nsec = ns};
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
 static void cpu_relax(void)
 {
 #if defined(__x86_64__) || defined(__i386__)
@@ -183,28 +215,44 @@ static void bell_ring(struct bell *b)
 
 /*
  * Sleep until the bell count differs from @seen.  @pending tells whether the
- * awaited condition already holds; if it does for seconds while no doorbell
- * came, a wakeup was lost.
+ * awaited condition already holds; if it does for stall_s seconds while no
+ * doorbell came, a wakeup was lost.  @sleeps counts the futex waits that
+ * blocked (woken or timed out), not those that found the bell rung already.
  */
 static void bell_wait(struct run *r, struct bell *b, u32 seen, bool (*pending)(struct run *),
 		      const char *what, u64 *sleeps)
 {
-	struct timespec ts = {.tv_sec = 0, .tv_nsec = 500 * 1000 * 1000};
-	double t0 = now();
+	double limit = r->ph->stall_s, deadline;
 
-	(*sleeps)++;
+	/* Self-tests: the side whose doorbells still come waits twice as long,
+	 * so that the detector under test speaks first. */
+	if ((r->ph->drop == DROP_SPACE && b == &r->data_bell) ||
+	    (r->ph->drop == DROP_DATA && b == &r->space_bell))
+		limit *= 2;
+	deadline = now() + limit;
+
 	while (atomic_load(&b->count) == seen && !atomic_load(&r->stop)) {
-		syscall(SYS_futex, &b->count, FUTEX_WAIT_PRIVATE, seen, &ts, NULL, 0);
-		if (atomic_load(&b->count) != seen)
-			return;
+		/* Wake at least every 0.1 s to notice a failure on the other side. */
+		double left = deadline - now();
+		struct timespec ts;
+		long rc;
+
 		/* Allow a peer descheduled between publishing and ringing. */
-		if (now() - t0 > 5.0) {
+		if (left <= 0) {
 			if (pending(r))
-				fail(r, "lost wakeup: %s pending for 5 s without a doorbell", what);
+				fail(r, "lost wakeup: %s pending for %g s without a doorbell", what,
+				     limit);
 			else
-				fail(r, "stalled: no %s and no doorbell for 5 s", what);
+				fail(r, "stalled: no %s and no doorbell for %g s", what, limit);
 			return;
 		}
+		if (left > 0.1)
+			left = 0.1;
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)(left * 1e9);
+		rc = syscall(SYS_futex, &b->count, FUTEX_WAIT_PRIVATE, seen, &ts, NULL, 0);
+		if (rc == 0 || errno == ETIMEDOUT)
+			(*sleeps)++;
 	}
 }
 
@@ -232,6 +280,10 @@ static void *producer(void *arg)
 
 		shape(ph, i, &len, &chan, &flags);
 		make_payload(buf, len, i);
+		/* Let the consumer run dry and sleep (the last message: for sure). */
+		if ((ph->pause_every && i % ph->pause_every == ph->pause_every / 2) ||
+		    (ph->drop == DROP_DATA && i == ph->count - 1))
+			pause_for(ph->pause_ns);
 		while ((err = ipi_send(&r->tx_ep, chan, flags, buf, len)) == -EAGAIN) {
 			if (atomic_load(&r->stop))
 				return NULL;
@@ -252,7 +304,8 @@ static void *producer(void *arg)
 			     ipi_fault_str(ipi_fault(&r->tx_ep)));
 			return NULL;
 		}
-		if (ph->doorbell && ipi_need_doorbell(&r->tx_ep))
+		if (ph->doorbell && ipi_need_doorbell(&r->tx_ep) &&
+		    !(ph->drop == DROP_DATA && i == ph->count - 1))
 			bell_ring(&r->data_bell);
 	}
 	return NULL;
@@ -277,7 +330,7 @@ static void *consumer(void *arg)
 				continue;
 			}
 			/* Tell a producer waiting for space before sleeping ourselves. */
-			if (ipi_space_need_doorbell(&r->rx_ep))
+			if (ipi_space_need_doorbell(&r->rx_ep) && ph->drop != DROP_SPACE)
 				bell_ring(&r->space_bell);
 			u32 seen = atomic_load(&r->data_bell.count);
 
@@ -312,8 +365,12 @@ static void *consumer(void *arg)
 		i++;
 		r->payload_bytes += len;
 		/* Batch the space doorbell: every 16 messages, and when empty. */
-		if (ph->doorbell && (i & 15) == 0 && ipi_space_need_doorbell(&r->rx_ep))
+		if (ph->doorbell && (i & 15) == 0 && ipi_space_need_doorbell(&r->rx_ep) &&
+		    ph->drop != DROP_SPACE)
 			bell_ring(&r->space_bell);
+		/* Let the producer fill the ring and sleep. */
+		if (ph->pause_every && i % ph->pause_every == 0)
+			pause_for(ph->pause_ns);
 	}
 	r->received = i;
 	return NULL;
@@ -366,10 +423,21 @@ static int run_phase(const struct phase *ph)
 		else if (r->tx_ep.tx->prod != r->rx_ep.rx->cons)
 			fail(r, "indices differ at the end: prod %u cons %u", r->tx_ep.tx->prod,
 			     r->rx_ep.rx->cons);
+		/* Only a sleeper can miss a wakeup: without sleeps on both sides
+		 * the lost-wakeup detector was never put to work. */
+		else if (ph->doorbell &&
+			 (r->send_sleeps < MIN_SLEEPS || r->recv_sleeps < MIN_SLEEPS))
+			fail(r,
+			     "too few real sleeps to test the doorbells: send %" PRIu64
+			     " recv %" PRIu64 ", want at least %d each",
+			     r->send_sleeps, r->recv_sleeps, MIN_SLEEPS);
 	}
-	ok = !r->error[0];
+	if (ph->expect)
+		ok = strstr(r->error, ph->expect) != NULL;
+	else
+		ok = !r->error[0];
 	printf(
-	    "%-9s %s: %u messages, ring %u B, max %u B, %.2f s, %.2f M msg/s, %.0f MB/s payload, "
+	    "%-10s %s: %u messages, ring %u B, max %u B, %.2f s, %.2f M msg/s, %.0f MB/s payload, "
 	    "waits send %" PRIu64 " recv %" PRIu64,
 	    ph->name, ok ? "ok" : "FAILED", r->received, ph->ring_size, ph->max_payload, dt,
 	    r->received / dt / 1e6, r->payload_bytes / dt / 1e6, r->send_waits, r->recv_waits);
@@ -379,7 +447,12 @@ static int run_phase(const struct phase *ph)
 		       r->send_sleeps, r->recv_sleeps, atomic_load(&r->data_bell.rung),
 		       atomic_load(&r->space_bell.rung));
 	printf("\n");
-	if (!ok)
+	if (ph->expect && ok)
+		printf("  self-test: failed as it must: %s\n", r->error);
+	else if (ph->expect)
+		printf("  self-test: want the error \"%s\", got: %s\n", ph->expect,
+		       r->error[0] ? r->error : "none");
+	else if (!ok)
 		printf("  error: %s\n", r->error);
 	free(r->area);
 	free(r);
@@ -389,10 +462,16 @@ static int run_phase(const struct phase *ph)
 int main(int argc, char **argv)
 {
 	double scale = argc > 1 ? atof(argv[1]) : 1.0;
+	/* name, ring, max payload, messages, doorbell, pause every, pause ns, drop, stall s,
+	 * expected error */
 	struct phase phases[] = {
-	    {"spin", 16384, 4096, 3000000, false},
-	    {"tiny", 256, IPI_RING_MAX_PAYLOAD(256), 2000000, false},
-	    {"doorbell", 4096, 1024, 300000, true},
+	    {"spin", 16384, 4096, 3000000, false, 0, 0, DROP_NONE, 5.0, NULL},
+	    {"tiny", 256, IPI_RING_MAX_PAYLOAD(256), 2000000, false, 0, 0, DROP_NONE, 5.0, NULL},
+	    {"doorbell", 4096, 1024, 300000, true, 0, 1000000, DROP_NONE, 5.0, NULL},
+	    {"lost-data", 4096, 1024, 20000, true, 0, 100000000, DROP_DATA, 0.5,
+	     "lost wakeup: data pending"},
+	    {"lost-space", 4096, 1024, 20000, true, 1000, 100000000, DROP_SPACE, 0.5,
+	     "lost wakeup: free space pending"},
 	};
 	int ok = 1;
 
@@ -400,8 +479,20 @@ int main(int argc, char **argv)
 	if (scale <= 0)
 		scale = 1.0;
 	for (size_t i = 0; i < sizeof(phases) / sizeof(phases[0]); i++) {
-		phases[i].count = (u32)(phases[i].count * scale);
-		ok &= run_phase(&phases[i]);
+		struct phase *ph = &phases[i];
+
+		if (!ph->expect)
+			ph->count = (u32)(ph->count * scale);
+		/*
+		 * 128 forced pauses a side, whatever the scale; between two, a side
+		 * must send enough to fill the ring while the other pauses.
+		 */
+		if (ph->doorbell && !ph->expect) {
+			if (ph->count < 128 * PAUSE_MIN_GAP)
+				ph->count = 128 * PAUSE_MIN_GAP;
+			ph->pause_every = ph->count / 128;
+		}
+		ok &= run_phase(ph);
 	}
 	printf("%s\n", ok ? "PASS" : "FAIL");
 	return ok ? 0 : 1;

@@ -1,14 +1,16 @@
 #!/bin/bash
 # partctl console, logs and ping without a kernel: a fixture control
-# directory (--root) and FIFOs in place of the module's devices (--dev). A
-# FIFO opened for reading and writing gives back what is written to it, so
-# it stands in for both devices: the console's output is the input typed,
-# and every echo request comes back as its own reply. What the devices do
-# for real is tested in QEMU (tests/e2e/guest/ipi_partctl.sh).
+# directory (--root) and stand-ins for the module's devices (--dev). The
+# console is a pseudo-terminal run by console_device.py, which records every
+# byte written to it and sends it back as console output; the echo device is
+# a FIFO opened for reading and writing, which gives back every request as
+# its own reply. What the devices do for real is tested in QEMU
+# (tests/e2e/guest/ipi_partctl.sh).
 #
 #   channel_test.sh PARTCTL
 set -euo pipefail
 PARTCTL=$1
+HERE=$(cd "$(dirname "$0")" && pwd)
 T=$(mktemp -d /tmp/kpart-partctl-test.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 
@@ -23,6 +25,9 @@ expect_rc() {
 	[ "$rc" -eq "$want" ] || fail "$what: exit $rc, want $want: $out"
 	pass "$what (exit $rc)"
 }
+# says TEXT: the output of the last expect_rc has TEXT in it (an exit status
+# alone is shared by many reasons: a usage error and an unknown name are both 2)
+says() { grep -qF -- "$1" <<<"$out" || fail "wanted \"$1\" in: $out"; }
 
 mkdir -p "$T/root/web" "$T/dev/kpart-console" "$T/dev/kpart-echo"
 echo running > "$T/root/web/state"
@@ -39,21 +44,58 @@ python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["name"]=="web" 
 	fail "logs --json keys or values: $out"
 pass "logs --json: name, bytes (raw size), log (CRs dropped)"
 expect_rc 2 "logs of an unknown partition" pc logs nosuch
+says 'no partition named "nosuch"'
 expect_rc 2 "logs of a bad name" pc logs '../web'
+says '"../web" is not a partition name'
 expect_rc 2 "--count does not go with logs" pc logs -c 3 web
+says "--count only goes with ping"
 
-# ---- console: typed bytes go to the device; what it gives back is shown
-mkfifo "$T/dev/kpart-console/web"
-expect_rc 0 "console detaches on Ctrl-]" \
-	bash -c "(printf 'hello\n'; sleep 1; printf 'not sent\035after') | '$PARTCTL' -r '$T/root' --dev '$T/dev' console web"
-grep -q '^hello$' <<<"$out" || fail "console did not carry the typed line through: $out"
-grep -q 'not sent' <<<"$out" && grep -q 'after' <<<"$out" && fail "console sent bytes after Ctrl-]: $out"
+# ---- console: typed bytes go to the device up to Ctrl-]; what it gives back is shown
+# console_dev RECORD COMMAND...: run COMMAND with the console device up,
+# everything written to the device recorded in RECORD
+console_dev() {
+	local rec=$1
+	shift
+	python3 "$HERE/console_device.py" "$T/dev/kpart-console/web" "$rec" -- "$@"
+}
+typed() { printf 'hello\n'; sleep 1; printf 'not sent\035after'; }
+nothing_typed() { printf ''; }
+# console_run RECORD INPUT PARTCTL_ARGS...: partctl with INPUT's output as keyboard
+console_run() {
+	local rec=$1 input=$2
+	shift 2
+	"$input" | console_dev "$rec" "$PARTCTL" -r "$T/root" --dev "$T/dev" "$@"
+}
+# sent_exactly RECORD WANT: the device received exactly WANT (a printf format)
+sent_exactly() {
+	printf "$2" >"$T/want"
+	cmp -s "$T/want" "$1" && return 0
+	echo "device received:$(od -An -c "$1" | tr -s ' ' | tr -d '\n')" >&2
+	echo "    want exactly:$(od -An -c "$T/want" | tr -s ' ' | tr -d '\n')" >&2
+	return 1
+}
+# Self-test of the stand-in and the check: a client that forwards
+# everything, Ctrl-] and what follows included, must not pass.
+typed | console_dev "$T/selftest.rec" bash -c 'cat >"$1"' _ "$T/dev/kpart-console/web"
+sent_exactly "$T/selftest.rec" 'hello\nnot sent\035after' ||
+	fail "self-test: the console stand-in did not record all that was written to it"
+! sent_exactly "$T/selftest.rec" 'hello\nnot sent' 2>/dev/null ||
+	fail "self-test: the check does not notice bytes sent after Ctrl-]"
+pass "self-test: the check catches a client that sends bytes after Ctrl-]"
+
+expect_rc 0 "console detaches on Ctrl-]" console_run "$T/console.rec" typed console web
+sent_exactly "$T/console.rec" 'hello\nnot sent' ||
+	fail "console: the device did not get exactly what was typed before Ctrl-]"
+grep -q '^hello$' <<<"$out" || fail "console did not show the device's output: $out"
 grep -q "detach with Ctrl-]" <<<"$out" || fail "console: no attach message naming the detach key: $out"
-pass "console: input reaches the device, output comes back, nothing after Ctrl-] is sent"
-expect_rc 0 "console detaches on end of input" bash -c "printf '' | '$PARTCTL' -q -r '$T/root' --dev '$T/dev' console web"
+pass "console: what is typed before Ctrl-] reaches the device, nothing after it; output is shown"
+expect_rc 0 "console detaches on end of input" console_run "$T/empty.rec" nothing_typed -q console web
 [ -z "$out" ] || fail "console -q printed: $out"
+sent_exactly "$T/empty.rec" '' || fail "console sent bytes though nothing was typed"
 expect_rc 2 "console --json is refused" pc --json console web
+says "--json does not go with console"
 expect_rc 2 "console of an unknown partition" pc console nosuch
+says 'no partition named "nosuch"'
 
 # ---- ping: the FIFO echoes every request
 mkfifo "$T/dev/kpart-echo/web"
@@ -70,12 +112,17 @@ assert (d["count"],d["size"],d["sent"],d["received"],d["lost"],d["corrupt"])==(5
 assert d["min_us"]<=d["p50_us"]<=d["p99_us"]<=d["max_us"], d' "$out" || fail "ping --json: $out"
 pass "ping --json: every key, 50 of 50 back, percentiles ordered"
 expect_rc 2 "ping --size below 16" pc ping --size 8 web
+says "--size wants bytes from 16 to 4096"
 expect_rc 2 "ping --size above 4096" pc ping --size 4097 web
+says "--size wants bytes from 16 to 4096"
 expect_rc 2 "ping --count 0" pc ping -c 0 web
+says "--count wants a number from 1 to"
 expect_rc 2 "--follow does not go with ping" pc ping -f web
+says "--follow only goes with logs"
 expect_rc 2 "ping of an unknown partition" pc ping nosuch
+says 'no partition named "nosuch"'
 rm "$T/dev/kpart-echo/web"
 echo stopped > "$T/root/web/state"
 expect_rc 1 "ping of a stopped partition" pc ping web
-grep -q 'not running' <<<"$out" || fail "ping of a stopped partition: $out"
+says "web is not running (it is stopped)"
 echo "partctl_channel: passed"

@@ -19,7 +19,7 @@ while :; do
 		[ -d "$d" ] || continue
 		d=${d%/}
 		[ -f "$d/state" ] || { echo stopped >"$d/state"; echo none >"$d/exit_reason"; echo 0 >"$d/boot_count"; }
-		state=$(cat "$d/state")
+		state=$(cat "$d/state" 2>/dev/null) || continue # deleted meanwhile
 		if [ "$state" = reboot-me ]; then
 			echo reboot >"$d/exit_reason"
 			echo stopped >"$d/state"

@@ -108,6 +108,7 @@ plan 2-3,7 "console=ttyS1 loglevel=3" >"$T/plan2.json"
 grep -q '\[1/4\] - stop   web' "$T/out" || fail "apply progress"
 grep -q 'web: running' "$T/out" || fail "apply shows the boot"
 [ "$(state web cpus)" = 2-3,7 ] || fail "web cpus not changed"
+[ "$(state web boot_count)" = $((web_boots + 1)) ] || fail "apply did not restart web"
 [ "$(state db boot_count)" = 1 ] || fail "db was touched though unchanged"
 
 # --- stop holds a partition stopped, also across restarts and reloads
@@ -117,18 +118,28 @@ check "stop" "$PARTCTL" stop db >/dev/null
 cp "$T/plan2.json" "$T/plan.json"
 kill -9 "$partd_pid"
 wait "$partd_pid" 2>/dev/null || true
+log_lines=$(wc -l <"$T/partd.log")
 start_partd
 [ "$(state web boot_count)" = $((web_boots + 1)) ] || fail "web restarted after kill -9"
 [ "$(state db)" = stopped ] || fail "held db was started by a new partd"
-grep -q "the machine matches the plan" "$T/partd.log" || fail "adoption"
+# what the new partd logged, not the first one
+tail -n +$((log_lines + 1)) "$T/partd.log" >"$T/second-partd-run.txt"
+grep -q "the machine matches the plan" "$T/second-partd-run.txt" || fail "adoption"
 
 # --- SIGHUP reload adds a partition, leaves the rest alone
 plan 2-3,7 "console=ttyS1 loglevel=3" \
 	'{"name":"batch","cpus":{"count":1},"memory":"256M","kernel":"/boot/kpart/bzImage","autostart":false}' \
 	>"$T/plan.json"
 kill -HUP "$partd_pid"
-sleep 0.2
-for _ in $(seq 50); do "$PARTCTL" --json status | grep -q '"busy": false' && break; sleep 0.1; done
+for i in $(seq 50); do
+	# the reload is done once batch exists and partd is idle
+	"$PARTCTL" --json status | python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+sys.exit(0 if not r["busy"] and any(p["name"] == "batch" for p in r["partitions"]) else 1)' && break
+	[ "$i" -lt 50 ] || fail "partd did not finish reloading within 5 s of SIGHUP"
+	sleep 0.1
+done
 [ "$(state batch)" = stopped ] || fail "batch not created stopped"
 [ "$(state web boot_count)" = $((web_boots + 1)) ] || fail "reload restarted web"
 
@@ -136,13 +147,20 @@ for _ in $(seq 50); do "$PARTCTL" --json status | grep -q '"busy": false' && bre
 check "start" "$PARTCTL" start db >/dev/null
 [ "$(state db)" = running ] && [ "$(state db held)" = False ] || fail "db not started"
 
-# --- the guest reboots itself: partd starts it again
+# --- the guest reboots itself: partd starts it again (a new boot, not just
+# the state it had before)
+[ "$(state web)" = running ] || fail "web not running before its reboot"
 echo reboot-me >"$KPART_ROOT/web/state"
 for _ in $(seq 50); do
 	[ "$(state web boot_count)" = $((web_boots + 2)) ] && [ "$(state web)" = running ] && break
 	sleep 0.1
 done
-[ "$(state web)" = running ] || fail "web not restarted after its reboot"
+boots=$(state web boot_count)
+[ "$boots" = $((web_boots + 2)) ] ||
+	fail "web not booted again after its reboot: boot_count $boots, want $((web_boots + 2))"
+[ "$(state web)" = running ] || fail "web not running after its reboot"
+grep -q "web: rebooted itself; starting it again" "$T/partd.log" ||
+	fail "partd did not log the restart after the reboot"
 
 # --- a failed start rolls back
 plan 2-3,7 "console=ttyS1 crashme" \
@@ -155,6 +173,10 @@ set -e
 [ $rc -eq 1 ] || fail "failed apply exits $rc, not 1"
 grep -q "rolled back" "$T/out" || fail "no rollback reported"
 [ "$(state web)" = running ] || fail "web not running after rollback"
+# the crashed start did not count (fake-kpart.sh); the rollback's start did
+boots=$(state web boot_count)
+[ "$boots" = $((web_boots + 3)) ] ||
+	fail "web not started again by the rollback: boot_count $boots, want $((web_boots + 3))"
 grep -q "loglevel=3" "$KPART_ROOT/web/cmdline" || fail "cmdline not restored"
 
 # --- invalid input and --json keys
@@ -171,6 +193,7 @@ set -e
 import json, sys
 r = json.load(sys.stdin)
 assert r["ok"] is True and r["exit"] == 0 and r["partd"] is True, r
+assert sorted(p["name"] for p in r["partitions"]) == ["batch", "db", "web"], r
 for p in r["partitions"]:
     for k in ("name", "state", "cpus", "memory", "boot_count", "in_plan", "autostart", "held"):
         assert k in p, k

@@ -141,14 +141,17 @@ static void test_names(void **state)
 	assert_null(plan_name_problem("web-0"));
 	assert_null(plan_name_problem("a.b_C9"));
 	assert_null(plan_name_problem("0123456789012345678901234567890")); /* 31 */
-	assert_non_null(plan_name_problem(""));
-	assert_non_null(plan_name_problem(".hidden"));
-	assert_non_null(plan_name_problem("01234567890123456789012345678901")); /* 32 */
-	assert_non_null(plan_name_problem("a/b"));
-	assert_non_null(plan_name_problem("a b"));
-	assert_non_null(plan_name_problem("caf\xc3\xa9"));
-	assert_non_null(plan_name_problem("version"));
-	assert_non_null(plan_name_problem("pool_free"));
+	assert_string_equal(plan_name_problem(""), "is empty");
+	assert_string_equal(plan_name_problem(".hidden"), "starts with '.'");
+	assert_string_equal(plan_name_problem("01234567890123456789012345678901"), /* 32 */
+			    "is longer than 31 characters");
+	assert_string_equal(plan_name_problem("a/b"), "has a character outside [A-Za-z0-9_.-]");
+	assert_string_equal(plan_name_problem("a b"), "has a character outside [A-Za-z0-9_.-]");
+	assert_string_equal(plan_name_problem("caf\xc3\xa9"),
+			    "has a character outside [A-Za-z0-9_.-]");
+	assert_string_equal(plan_name_problem("version"), "is the name of a top-level kpart file");
+	assert_string_equal(plan_name_problem("pool_free"),
+			    "is the name of a top-level kpart file");
 }
 
 int main(void)

@@ -53,7 +53,11 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Compact rendering: one action per line, "op name [attr old>new] [(why)]". */
+/*
+ * Compact rendering: one action per line, "op name [attr old>new]". An old
+ * value of NULL (an attribute of a partition this apply creates: undo leaves
+ * it to the delete) shows as NULL, unlike "" (undo writes "").
+ */
 static const char *diff(struct fx *f, const char *plan_text)
 {
 	size_t i, len = 0;
@@ -75,7 +79,7 @@ static const char *diff(struct fx *f, const char *plan_text)
 			assert_true(a->phase >= f->as.v[i - 1].phase);
 		fprintf(m, "%s %s", plan_action_verb(a->type), a->name);
 		if (a->type == ACT_SET)
-			fprintf(m, " %s %s>%s", a->attr, a->old ? a->old : "", a->value);
+			fprintf(m, " %s %s>%s", a->attr, a->old ? a->old : "NULL", a->value);
 		fprintf(m, "\n");
 	}
 	fclose(m);
@@ -212,15 +216,15 @@ static void test_new_partition(void **state)
 				 ",\"autostart\":false}]}"),
 			    "create db\n"
 			    "create idle\n"
-			    "set db cpus >4-5\n"
-			    "set db memory >1073741824\n"
-			    "set db kernel >/boot/kpart/bzImage\n"
-			    "set db initrd >/boot/kpart/db-initrd.img\n"
-			    "set db cmdline >x=1\n"
-			    "set db console >ttyS2\n"
-			    "set idle cpus >1\n"
-			    "set idle memory >4096\n"
-			    "set idle kernel >/boot/kpart/bzImage\n"
+			    "set db cpus NULL>4-5\n"
+			    "set db memory NULL>1073741824\n"
+			    "set db kernel NULL>/boot/kpart/bzImage\n"
+			    "set db initrd NULL>/boot/kpart/db-initrd.img\n"
+			    "set db cmdline NULL>x=1\n"
+			    "set db console NULL>ttyS2\n"
+			    "set idle cpus NULL>1\n"
+			    "set idle memory NULL>4096\n"
+			    "set idle kernel NULL>/boot/kpart/bzImage\n"
 			    "start db\n");
 }
 
@@ -239,9 +243,9 @@ static void test_cpu_moves_between_partitions(void **state)
 			    "delete old\n"
 			    "set web cpus 2-3>2\n"
 			    "create db\n"
-			    "set db cpus >3,6\n"
-			    "set db memory >1073741824\n"
-			    "set db kernel >/boot/kpart/bzImage\n"
+			    "set db cpus NULL>3,6\n"
+			    "set db memory NULL>1073741824\n"
+			    "set db kernel NULL>/boot/kpart/bzImage\n"
 			    "start web\n"
 			    "start db\n");
 }

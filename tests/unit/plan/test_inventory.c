@@ -42,9 +42,11 @@ static void test_two_node(void **state)
 	assert_string_equal(p->exit_reason, "none");
 	assert_int_equal(p->boot_count, 1);
 	p = inventory_find(inv, "old");
+	assert_non_null(p);
 	assert_int_equal(p->state, PART_STOPPED);
-	assert_string_equal(p->initrd, "");
+	assert_string_equal(p->initrd, ""); /* the file is empty (see test_partition_files) */
 	assert_string_equal(p->exit_reason, "poweroff");
+	assert_int_equal(p->boot_count, 3);
 	assert_null(inventory_find(inv, "nope"));
 	inventory_free(inv);
 }
@@ -217,6 +219,9 @@ static void test_exec_and_undo(void **state)
 	assert_attr(kfs, "db", "cmdline", "db=1");
 	assert_attr(kfs, "db", "control", "start");
 
+	/* what the exec left in web/control must not pass for what the undo writes */
+	snprintf(s, sizeof(s), "%s/web/control", kfs);
+	assert_int_equal(kp_write_file(s, "untouched"), 0);
 	for (i = as.n; i-- > 0;) {
 		if (as.v[i].type == ACT_CREATE)
 			empty_dir(kfs, as.v[i].name);
@@ -252,6 +257,42 @@ static void test_exec_and_undo(void **state)
 	remove_tree(files);
 	free(kfs);
 	free(files);
+}
+
+/*
+ * Values come from the partition's files, and a file that cannot be read
+ * gives "": the fixture's empty files cannot tell the two apart.
+ */
+static void test_partition_files(void **state)
+{
+	char *kfs = copy_kernfs(), err[256], s[512], path[1200];
+	struct inventory *inv;
+	const struct inv_partition *p;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/old/initrd", kfs);
+	assert_int_equal(kp_write_file(path, "/boot/kpart/old-initrd.img"), 0);
+	snprintf(path, sizeof(path), "%s/old/cmdline", kfs);
+	assert_int_equal(kp_write_file(path, "console=ttyS1 old=1"), 0);
+	snprintf(path, sizeof(path), "%s/web/console", kfs);
+	assert_int_equal(unlink(path), 0);
+	snprintf(path, sizeof(path), "%s/web/exit_reason", kfs);
+	assert_int_equal(kp_write_file(path, "panic"), 0);
+	snprintf(s, sizeof(s), "%s/two-node/sys", FIXTURES_DIR);
+	inv = inventory_read(kfs, s, err, sizeof(err));
+	assert_non_null(inv);
+	p = inventory_find(inv, "old");
+	assert_non_null(p);
+	assert_string_equal(p->initrd, "/boot/kpart/old-initrd.img");
+	assert_string_equal(p->cmdline, "console=ttyS1 old=1");
+	p = inventory_find(inv, "web");
+	assert_non_null(p);
+	assert_string_equal(p->console, ""); /* no file */
+	assert_string_equal(p->exit_reason, "panic");
+	assert_string_equal(p->initrd, "/boot/kpart/initrd.img");
+	inventory_free(inv);
+	remove_tree(kfs);
+	free(kfs);
 }
 
 static void test_state_and_refresh(void **state)
@@ -293,10 +334,10 @@ static void test_state_and_refresh(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_two_node),	      cmocka_unit_test(test_flat),
-	    cmocka_unit_test(test_missing),	      cmocka_unit_test(test_to_json),
-	    cmocka_unit_test(test_build_by_hand),     cmocka_unit_test(test_exec_and_undo),
-	    cmocka_unit_test(test_state_and_refresh),
+	    cmocka_unit_test(test_two_node),	    cmocka_unit_test(test_flat),
+	    cmocka_unit_test(test_missing),	    cmocka_unit_test(test_to_json),
+	    cmocka_unit_test(test_build_by_hand),   cmocka_unit_test(test_exec_and_undo),
+	    cmocka_unit_test(test_partition_files), cmocka_unit_test(test_state_and_refresh),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

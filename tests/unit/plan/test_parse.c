@@ -257,62 +257,73 @@ static void test_version(void **state)
 	problems_free(&ps);
 }
 
+/* The hints the parser gives for names and paths. */
+#define NAME_HINT                                                                                  \
+	"names become directories under /sys/fs/kpart: use 1-31 characters from A-Z a-z 0-9 _ . "  \
+	"-, not starting with '.'"
+#define PATH_HINT "the kernel opens the file itself; give the full path, starting with '/'"
+
 static void test_bad_values(void **state)
 {
 	static const struct {
-		const char *part, *path, *needle;
+		const char *part, *path, *needle, *hint; /* hint: NULL for none */
 	} cases[] = {
 	    {"\"name\":\"a/b\",\"cpus\":\"1\",\"memory\":\"4K\",\"kernel\":\"/k\"",
-	     "/partitions/0/name", "outside [A-Za-z0-9_.-]"},
+	     "/partitions/0/name", "outside [A-Za-z0-9_.-]", NAME_HINT},
 	    {"\"name\":\".x\",\"cpus\":\"1\",\"memory\":\"4K\",\"kernel\":\"/k\"",
-	     "/partitions/0/name", "starts with '.'"},
+	     "/partitions/0/name", "starts with '.'", NAME_HINT},
 	    {"\"name\":\"pool_size\",\"cpus\":\"1\",\"memory\":\"4K\",\"kernel\":\"/k\"",
-	     "/partitions/0/name", "top-level kpart file"},
+	     "/partitions/0/name", "top-level kpart file", NAME_HINT},
 	    {"\"name\":7,\"cpus\":\"1\",\"memory\":\"4K\",\"kernel\":\"/k\"", "/partitions/0/name",
-	     "must be a string, not a number"},
+	     "must be a string, not a number", NULL},
 	    {"\"name\":\"a\",\"cpus\":\"3-1\",\"memory\":\"4K\",\"kernel\":\"/k\"",
-	     "/partitions/0/cpus", "runs backwards"},
+	     "/partitions/0/cpus", "runs backwards", "write CPUs like \"2-3,6\""},
 	    {"\"name\":\"a\",\"cpus\":\"\",\"memory\":\"4K\",\"kernel\":\"/k\"",
-	     "/partitions/0/cpus", "empty"},
+	     "/partitions/0/cpus", "empty", "a partition needs at least one CPU"},
 	    {"\"name\":\"a\",\"cpus\":3,\"memory\":\"4K\",\"kernel\":\"/k\"", "/partitions/0/cpus",
-	     "must be a cpulist string or an object"},
+	     "must be a cpulist string or an object",
+	     "write \"2-3\" or {\"count\": 2, \"numa_node\": 0}"},
 	    {"\"name\":\"a\",\"cpus\":{\"count\":0},\"memory\":\"4K\",\"kernel\":\"/k\"",
-	     "/partitions/0/cpus/count", "at least 1"},
+	     "/partitions/0/cpus/count", "at least 1", NULL},
 	    {"\"name\":\"a\",\"cpus\":{\"numa_node\":0},\"memory\":\"4K\",\"kernel\":\"/k\"",
-	     "/partitions/0/cpus", "missing required key \"count\""},
+	     "/partitions/0/cpus", "missing required key \"count\"",
+	     "write {\"count\": 4, \"numa_node\": 0} or a cpulist"},
 	    {"\"name\":\"a\",\"cpus\":{\"count\":1,\"numa_node\":-1},\"memory\":\"4K\","
 	     "\"kernel\":\"/k\"",
-	     "/partitions/0/cpus/numa_node", "NUMA node number"},
+	     "/partitions/0/cpus/numa_node", "NUMA node number", NULL},
 	    {"\"name\":\"a\",\"cpus\":\"1\",\"memory\":\"12X\",\"kernel\":\"/k\"",
-	     "/partitions/0/memory", "\"12X\" is not a size"},
+	     "/partitions/0/memory", "\"12X\" is not a size",
+	     "write bytes as a number, or a string like \"512M\" or \"2G\" (suffixes K, M, G, T "
+	     "are powers of 1024)"},
 	    {"\"name\":\"a\",\"cpus\":\"1\",\"memory\":0,\"kernel\":\"/k\"", "/partitions/0/memory",
-	     "must not be 0"},
+	     "must not be 0", NULL},
 	    {"\"name\":\"a\",\"cpus\":\"1\",\"memory\":1000,\"kernel\":\"/k\"",
-	     "/partitions/0/memory", "not a multiple of 4K"},
+	     "/partitions/0/memory", "not a multiple of 4K", "use 4K"},
 	    {"\"name\":\"a\",\"cpus\":\"1\",\"memory\":-4096,\"kernel\":\"/k\"",
-	     "/partitions/0/memory", "negative"},
+	     "/partitions/0/memory", "negative", NULL},
 	    {"\"name\":\"a\",\"cpus\":\"1\",\"memory\":1.5,\"kernel\":\"/k\"",
-	     "/partitions/0/memory", "not a fractional number"},
+	     "/partitions/0/memory", "not a fractional number", NULL},
 	    {"\"name\":\"a\",\"cpus\":\"1\",\"memory\":true,\"kernel\":\"/k\"",
-	     "/partitions/0/memory", "not a boolean"},
+	     "/partitions/0/memory", "not a boolean", NULL},
 	    {"\"name\":\"a\",\"cpus\":\"1\",\"memory\":\"4K\",\"kernel\":\"boot/k\"",
-	     "/partitions/0/kernel", "not absolute"},
+	     "/partitions/0/kernel", "not absolute", PATH_HINT},
 	    {"\"name\":\"a\",\"cpus\":\"1\",\"memory\":\"4K\",\"kernel\":\"/k\",\"initrd\":\"i\"",
-	     "/partitions/0/initrd", "not absolute"},
+	     "/partitions/0/initrd", "not absolute", PATH_HINT},
 	    {"\"name\":\"a\",\"cpus\":\"1\",\"memory\":\"4K\",\"kernel\":\"/"
 	     "k\",\"cmdline\":\"a\\nb\"",
-	     "/partitions/0/cmdline", "one line"},
+	     "/partitions/0/cmdline", "one line", NULL},
 	    {"\"name\":\"a\",\"cpus\":\"1\",\"memory\":\"4K\",\"kernel\":\"/k\","
 	     "\"console\":\"ttyUSB0\"",
-	     "/partitions/0/console", "not a UART"},
+	     "/partitions/0/console", "not a UART", "write \"ttyS1\", \"io:0x2f8\" or \"none\""},
 	    {"\"name\":\"a\",\"cpus\":\"1\",\"memory\":\"4K\",\"kernel\":\"/k\","
 	     "\"devices\":[\"0000:03:20.0\"]",
-	     "/partitions/0/devices/0", "not a PCI address"},
+	     "/partitions/0/devices/0", "not a PCI address",
+	     "write addresses like \"0000:03:00.0\""},
 	    {"\"name\":\"a\",\"cpus\":\"1\",\"memory\":\"4K\",\"kernel\":\"/k\",\"devices\":\"x\"",
-	     "/partitions/0/devices", "must be an array"},
+	     "/partitions/0/devices", "must be an array", NULL},
 	    {"\"name\":\"a\",\"cpus\":\"1\",\"memory\":\"4K\",\"kernel\":\"/"
 	     "k\",\"autostart\":\"yes\"",
-	     "/partitions/0/autostart", "true or false"},
+	     "/partitions/0/autostart", "true or false", NULL},
 	};
 	size_t i;
 
@@ -327,7 +338,12 @@ static void test_bad_values(void **state)
 		p = must_parse(text, &ps);
 		assert_problem(&ps, cases[i].path, cases[i].needle);
 		assert_int_equal(ps.nerrors, 1);
-		assert_non_null(ps.v[0].hint ? ps.v[0].hint : "");
+		assert_int_equal(ps.n, 1);
+		if (cases[i].hint)
+			assert_string_equal(ps.v[0].hint ? ps.v[0].hint : "(no hint)",
+					    cases[i].hint);
+		else if (ps.v[0].hint)
+			fail_msg("case %zu: unexpected hint \"%s\"", i, ps.v[0].hint);
 		plan_free(p);
 		problems_free(&ps);
 	}

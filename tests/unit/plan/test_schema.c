@@ -55,6 +55,20 @@ static void same_keys(struct json_object *props, const char *const *keys, const 
 	assert_int_equal((size_t)json_object_object_length(props), n);
 }
 
+/*
+ * The schema object o rejects keys it does not name, as the parser does:
+ * "additionalProperties" is false itself (json_object_get_boolean() of an
+ * object such as {}, which lets anything through, is false too).
+ */
+static void assert_closed(struct json_object *o, const char *what)
+{
+	struct json_object *a = get(o, "additionalProperties");
+
+	if (!json_object_is_type(a, json_type_boolean) || json_object_get_boolean(a))
+		fail_msg("%s: additionalProperties is %s, not false", what,
+			 json_object_to_json_string(a));
+}
+
 static void test_schema_header(void **state)
 {
 	struct json_object *s = load_schema();
@@ -63,7 +77,7 @@ static void test_schema_header(void **state)
 	assert_string_equal(json_object_get_string(get(s, "$schema")),
 			    "https://json-schema.org/draft/2020-12/schema");
 	assert_string_equal(json_object_get_string(get(s, "type")), "object");
-	assert_false(json_object_get_boolean(get(s, "additionalProperties")));
+	assert_closed(s, "top level");
 	assert_int_equal(json_object_get_int(get(s, "properties.version.const")), PLAN_VERSION);
 	json_object_put(s);
 }
@@ -78,6 +92,9 @@ static void test_schema_matches_parser(void **state)
 	same_keys(get(s, "$defs.partition.properties"), plan_partition_keys, "partition");
 	cpus = json_object_array_get_idx(get(s, "$defs.partition.properties.cpus.oneOf"), 1);
 	same_keys(get(cpus, "properties"), plan_cpus_keys, "cpus");
+	assert_closed(get(s, "properties.pool"), "pool");
+	assert_closed(get(s, "$defs.partition"), "partition");
+	assert_closed(cpus, "cpus");
 	assert_int_equal(
 	    json_object_get_int(get(s, "$defs.partition.properties.cmdline.maxLength")),
 	    PLAN_CMDLINE_MAX);

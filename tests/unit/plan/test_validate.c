@@ -204,12 +204,14 @@ static void test_placement_errors(void **state)
 static void test_placement_spanning_nodes_warns(void **state)
 {
 	struct fx *f = *state;
+	const struct problem *p;
 	char *s;
 
 	assert_int_equal(check(f, HEAD "\"partitions\":[" PART("a", "{\"count\":5}", "4K") "]}"),
 			 0);
-	assert_problem(&f->ps, "/partitions/0/cpus", "spans nodes");
-	assert_int_equal(f->ps.v[0].severity, PROBLEM_WARNING);
+	p = find_problem(&f->ps, "/partitions/0/cpus", "spans nodes");
+	assert_non_null(p);
+	assert_int_equal(p->severity, PROBLEM_WARNING);
 	s = cpus_of(f, 0);
 	assert_string_equal(s, "1-5");
 	free(s);
@@ -244,6 +246,7 @@ static void test_memory_larger_than_pool(void **state)
 static void test_pool_size(void **state)
 {
 	struct fx *f = *state;
+	const struct problem *p;
 
 	assert_int_equal(check(f, "{\"version\":1,\"pool\":{\"size\":\"8G\"},\"partitions\":[]}"),
 			 1);
@@ -254,8 +257,9 @@ static void test_pool_size(void **state)
 	assert_int_equal(check(f, "{\"version\":1,\"pool\":{\"size\":\"2G\"},\"partitions\":[" PART(
 				      "a", "\"1\"", "3G") "]}"),
 			 1);
-	assert_problem(&f->ps, "/pool/size", "more than the 2G this plan uses");
-	assert_int_equal(f->ps.v[0].severity, PROBLEM_WARNING);
+	p = find_problem(&f->ps, "/pool/size", "more than the 2G this plan uses");
+	assert_non_null(p);
+	assert_int_equal(p->severity, PROBLEM_WARNING);
 	/* the plan's pool size is the limit, not the machine's */
 	assert_problem(&f->ps, "/partitions/0/memory", "more than the whole pool (2G)");
 }
