@@ -5,6 +5,7 @@
 #   make check   every test: unit (CTest label "unit") and end-to-end ("e2e")
 #   make bench   the benchmarks, each printed next to its same-run baseline
 
+SHELL    := /bin/bash
 BUILD    ?= $(CURDIR)/build
 CMAKEDIR := $(BUILD)/cmake
 
@@ -31,11 +32,18 @@ demo: initramfs
 unit: userspace
 	@cd $(CMAKEDIR) && ctest -L unit --output-on-failure
 
+# Each e2e test's logs and host-check counts land in build/e2e/NAME; the
+# table at the end says how many EXPECT lines each test had checked, and
+# CTest's verdict line is repeated under it.
 e2e: initramfs
-	@cd $(CMAKEDIR) && ctest -L e2e --output-on-failure
+	@rm -rf $(BUILD)/e2e
+	@cd $(CMAKEDIR) && set -o pipefail && ctest -L e2e --output-on-failure | tee $(BUILD)/ctest.log; rc=$$?; \
+		$(CURDIR)/tests/e2e/summary.sh; grep -a "tests passed, " $(BUILD)/ctest.log; exit $$rc
 
 check: initramfs
-	@cd $(CMAKEDIR) && ctest --output-on-failure
+	@rm -rf $(BUILD)/e2e
+	@cd $(CMAKEDIR) && set -o pipefail && ctest --output-on-failure | tee $(BUILD)/ctest.log; rc=$$?; \
+		$(CURDIR)/tests/e2e/summary.sh; grep -a "tests passed, " $(BUILD)/ctest.log; exit $$rc
 
 bench: initramfs
 	@cmake --build $(CMAKEDIR) --target bench

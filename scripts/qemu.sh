@@ -7,14 +7,15 @@
 #   scripts/qemu.sh --demo                    demo on the terminal
 #   scripts/qemu.sh                           interactive boot kernel shell
 # Extra: --append "ARGS" for the boot kernel, --gdb (stub on :1234, halted),
-# --timeout SECONDS (default 600).
+# --timeout SECONDS (default 600), --machine "QEMU ARGS" for another machine
+# shape (e.g. "-smp 4,sockets=1,cores=2,threads=2"; later options win).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$top/build}
 bzimage=$build/kernel-obj/arch/x86/boot/bzImage
 initrd=$build/initramfs/boot.cpio.gz
-mode=shell test= out= append= timeout_s=600 gdb=()
+mode=shell test= out= append= timeout_s=600 gdb=() machine=()
 
 while [[ $# -gt 0 ]]; do
 	case $1 in
@@ -24,13 +25,15 @@ while [[ $# -gt 0 ]]; do
 	--append) append=$2; shift 2 ;;
 	--timeout) timeout_s=$2; shift 2 ;;
 	--gdb) gdb=(-s -S); shift ;;
+	--machine) read -r -a machine <<<"$2"; shift 2 ;;
 	*) echo "usage: $0 [--test NAME|--demo] [--out DIR] [--append ARGS] [--gdb]" >&2; exit 2 ;;
 	esac
 done
 
 cmdline="console=ttyS0,115200 kpart_pool=1G idle=halt panic=-1 loglevel=6"
 qemu=(qemu-system-x86_64 -accel tcg -cpu max -smp 4 -m 2G -no-reboot
-	-kernel "$bzimage" -initrd "$initrd" -display none -monitor none "${gdb[@]}")
+	-kernel "$bzimage" -initrd "$initrd" -display none -monitor none "${gdb[@]}"
+	"${machine[@]}")
 
 case $mode in
 test)

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Every bad request gets an errno and one kernel log line saying what was
 # wrong, and changes nothing.
+# e2e-promise: EXPECT-APP=1 EXPECT-APP-BOOTS=1
 . /tests/lib.sh
 
 check "mkdir with a bad name fails" sh -c "! mkdir '$K/bad name' 2>/dev/null"
@@ -32,6 +33,7 @@ write_ok $K/p1/console ttyS1
 write_ok $K/p1/cmdline "console=ttyS1,115200 idle=halt"
 write_ok $K/p1/control start
 wait_state p1 running
+expect_app p1 2 128M
 expect_error "start while running" $K/p1/control "start" "busy" "start refused: partition is running"
 expect_error "cpus while running" $K/p1/cpus "2-3" "busy" "cannot change cpus while running"
 expect_error "memory while running" $K/p1/memory "256M" "busy" "cannot change memory while running"
@@ -47,11 +49,12 @@ if [ $rc -ne 0 ] && echo "$out" | grep -q busy && echo "$msg" | grep -q "cannot 
 else
 	fail "delete while running: rc=$rc out='$out' log='$msg'"
 fi
-check_eq "p1 still running after all that" "$(cat $K/p1/state)" "running"
+check_eq "p1 still running after all that" "$(rd $K/p1/state)" "running"
 write_ok $K/p1/control stop
 check "rmdir p1 once stopped" rmdir $K/p1
 check "rmdir p2" rmdir $K/p2
-check_eq "pool whole" "$(cat $K/pool_free)" "$(cat $K/pool_size)"
-check_eq "nothing assigned" "$(cat $K/cpus_assigned)" ""
+check_eq "pool whole" "$(rd $K/pool_free)" "$(rd $K/pool_size)"
+check_eq "nothing assigned" "$(rd $K/cpus_assigned)" ""
 check_eq "all CPUs online" "$(online)" "0-3"
+echo EXPECT-APP-BOOTS: ttyS1 1
 finish

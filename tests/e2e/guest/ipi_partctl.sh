@@ -10,6 +10,7 @@
 # - deleting a partition hangs up a console attached to it;
 # - the channel's state changes reach partd as netlink events: ready,
 #   heartbeat lost and back (quiet pauses its heartbeat), shutdown.
+# e2e-promise: EXPECT-APP=2 EXPECT-APP-BOOTS=2
 . /tests/lib.sh
 . /tests/partd_lib.sh
 
@@ -29,6 +30,8 @@ wait_state app running
 wait_channel app up
 check "partd got the ready event" wait_log 0 "event: app ready" 10
 wait_state quiet running
+expect_app app 2-3 256M
+expect_app quiet 1 64M
 check "partd got quiet's heartbeat-lost event" wait_log 0 "event: quiet heartbeat-lost" 30
 check "partd got quiet's heartbeat-back event" wait_log 0 "event: quiet heartbeat\$" 30
 check "console device" test -c /dev/kpart-console/app
@@ -63,7 +66,9 @@ if wait_file /tmp/cout 'RESULT-42 console=ttyS1' 60; then
 else
 	fail "no command output on the console (got: $(tr -d '\r' < /tmp/cout | tail -n 3))"
 fi
-printf '%s\n' 'echo "<2>kpart-console-test: kernel message" > /dev/kmsg' >&3
+# The typed line comes back as the tty's echo: built from a variable, so
+# that only the kernel's own message can match the text looked for.
+printf '%s\n' 'm=kernel; echo "<2>kpart-console-test: $m message" > /dev/kmsg' >&3
 if wait_file /tmp/cout 'kpart-console-test: kernel message' 30; then
 	pass "application kernel messages reach the console"
 else

@@ -3,9 +3,14 @@
 # kernel's /init under busybox sh). Each check prints "PASS: what" or
 # "FAIL: what (details)"; finish() returns non-zero if anything failed.
 # Lines starting with "EXPECT-APP:" tell the host what the application
-# kernel's console must show.
+# kernel's console must show; the script's "# e2e-promise:" header says how
+# many of them the host must find (tests/e2e/check-logs.sh).
+#
+# No helper passes on what it could not observe: a file that cannot be
+# read is a failure (rd), and a wait ends in PASS only once the value was
+# read and matched.
 
-K=/sys/fs/kpart
+K=${K:-/sys/fs/kpart}
 fails=0
 
 pass() { echo "PASS: $*"; }
@@ -17,7 +22,7 @@ finish() {
 
 # check DESCRIPTION COMMAND...
 check() {
-	desc=$1
+	local desc=$1
 	shift
 	if "$@"; then pass "$desc"; else fail "$desc"; fi
 }
@@ -27,16 +32,26 @@ check_eq() {
 	if [ "$2" = "$3" ]; then pass "$1 ($2)"; else fail "$1: got '$2', want '$3'"; fi
 }
 
-online() { cat /sys/devices/system/cpu/online; }
+# rd FILE: FILE's content. A read error prints a FAIL line (the host
+# fails a test on any) and a text no check can want, so that
+# check_eq "..." "$(rd FILE)" "" cannot pass on a file that is not there.
+rd() {
+	cat "$1" 2>/dev/null && return 0
+	echo "FAIL: cannot read $1" >&2
+	echo "<unreadable $1>"
+	return 1
+}
+
+online() { rd /sys/devices/system/cpu/online; }
 
 # The resources a failed operation must leave untouched
 snapshot() {
-	echo "pool_free=$(cat $K/pool_free) available=$(cat $K/pool_available)" \
-		"assigned=$(cat $K/cpus_assigned) online=$(online)"
+	echo "pool_free=$(rd $K/pool_free) available=$(rd $K/pool_available)" \
+		"assigned=$(rd $K/cpus_assigned) online=$(online)"
 	for d in $K/*/; do
 		[ -d "$d" ] || continue
-		echo "$(basename "$d"): cpus=$(cat "$d/cpus") memory=$(cat "$d/memory")" \
-			"kernel=$(cat "$d/kernel") state=$(cat "$d/state")"
+		echo "$(basename "$d"): cpus=$(rd "$d/cpus") memory=$(rd "$d/memory")" \
+			"kernel=$(rd "$d/kernel") state=$(rd "$d/state")"
 	done
 }
 
@@ -52,7 +67,7 @@ write_ok() {
 # expect_error DESC FILE VALUE ERRNO_TEXT LOG_TEXT: a write that must fail
 # with that errno and log that line, leaving everything else unchanged.
 expect_error() {
-	desc=$1 file=$2 value=$3 err=$4 log=$5
+	local desc=$1 file=$2 value=$3 err=$4 log=$5 before after out msg
 	before=$(snapshot)
 	dmesg -c >/dev/null
 	if out=$(sh -c "echo '$value' > '$file'" 2>&1); then
@@ -72,14 +87,21 @@ expect_error() {
 	fi
 }
 
-# wait_state NAME STATE [SECONDS]
+# wait_state NAME STATE [SECONDS]: until NAME's state reads STATE. Fails
+# on timeout and at once when the file cannot be read.
 wait_state() {
+	local i lim st
 	i=0
 	lim=$(( ${3:-120} * 10 ))
-	while read -r st < $K/$1/state && [ "$st" != "$2" ]; do
+	while :; do
+		if ! st=$(rd $K/$1/state 2>/dev/null); then
+			fail "$1: cannot read $K/$1/state while waiting for '$2'"
+			return 1
+		fi
+		[ "$st" = "$2" ] && break
 		i=$((i + 1))
 		if [ $i -ge $lim ]; then
-			fail "$1 did not reach '$2' within ${3:-120} s (state $(cat $K/$1/state))"
+			fail "$1 did not reach '$2' within ${3:-120} s (state '$st')"
 			return 1
 		fi
 		sleep 0.1
@@ -98,22 +120,63 @@ setup() {
 	write_ok $K/$1/cmdline "console=$4,115200 idle=halt $5"
 }
 
-# expect_app NAME: tell the host what NAME's console must report
+# The boot kernel's APIC ID of each CPU, read while all are online (when
+# this file is sourced): "cpu:apicid ..."
+APICIDS=$(awk -F': ' '/^processor/ {c = $2} /^apicid/ {printf "%s:%s ", c, $2}' /proc/cpuinfo 2>/dev/null)
+
+# cpulist_expand LIST: "1-3,5" -> "1 2 3 5"
+cpulist_expand() {
+	echo "$1" | tr ',' '\n' | while IFS=- read -r a b; do
+		[ -n "$a" ] || continue
+		seq "$a" "${b:-$a}"
+	done | tr '\n' ' '
+}
+
+# size_bytes SIZE: "256M" -> bytes (K, M, G suffixes as the kernel's memparse)
+size_bytes() {
+	case $1 in
+	*K) echo $(( ${1%K} * 1024 )) ;;
+	*M) echo $(( ${1%M} * 1024 * 1024 )) ;;
+	*G) echo $(( ${1%G} * 1024 * 1024 * 1024 )) ;;
+	*) echo "$1" ;;
+	esac
+}
+
+# expect_app NAME CPUS MEMORY: tell the host what NAME's console must
+# report, built from what the test asked for: the APIC IDs the boot kernel
+# had for CPUS, and MEMORY less the 2 MiB boot area as RAM. Only the base
+# address comes from the module (where in the pool it placed NAME), and it
+# is checked here to lie inside the pool.
 expect_app() {
-	con=$(cat $K/$1/console)
-	range=$(cat $K/$1/memory_range)
-	base=$(printf '0x%016x' $(( ${range%-*} + 0x200000 )))
-	end=$(printf '0x%016x' $(( ${range#*-} )))
-	cpus=$(wc -w < $K/$1/apic_ids)
-	echo "EXPECT-APP: $con cpus=$cpus apicids=$(tr ' ' ',' < $K/$1/apic_ids | tr -d '\n') ram=$base-$end"
+	local con range pool size base ids n c id m
+	con=$(rd $K/$1/console) && range=$(rd $K/$1/memory_range) &&
+		pool=$(rd $K/pool_range) || { fail "$1: no expectation for the host"; return 1; }
+	size=$(size_bytes "$3")
+	base=$(( ${range%-*} ))
+	if [ $base -lt $(( ${pool%-*} )) ] || [ $(( base + size - 1 )) -gt $(( ${pool#*-} )) ]; then
+		fail "$1: memory $range ($3 asked) is not inside the pool $pool"
+	fi
+	ids= n=0
+	for c in $(cpulist_expand "$2"); do
+		id=
+		for m in $APICIDS; do [ "${m%:*}" = "$c" ] && id=${m#*:}; done
+		[ -n "$id" ] || fail "$1: no APIC ID known for CPU $c"
+		ids="$ids${ids:+,}$id" n=$((n + 1))
+	done
+	echo "EXPECT-APP: $con cpus=$n apicids=$ids" \
+		"ram=$(printf '0x%016x-0x%016x' $((base + 0x200000)) $((base + size - 1)))"
 }
 
 # wait_channel NAME STATE [SECONDS]: the channel file starts with STATE
 wait_channel() {
+	local i lim st
 	i=0
 	lim=$(( ${3:-60} * 10 ))
 	while :; do
-		st=$(cat $K/$1/channel)
+		if ! st=$(rd $K/$1/channel 2>/dev/null); then
+			fail "$1: cannot read $K/$1/channel while waiting for '$2'"
+			return 1
+		fi
 		case $st in "$2"*) break ;; esac
 		i=$((i + 1))
 		if [ $i -ge $lim ]; then

@@ -11,10 +11,11 @@
 #   restarting them, and still hears events (a stop behind its back);
 # - SIGTERM leaves the partitions running; `partctl apply` of an empty plan
 #   gives every CPU and all the pool back.
+# e2e-promise: EXPECT-APP=2 EXPECT-APP-BOOTS=2
 . /tests/lib.sh
 . /tests/partd_lib.sh
 
-pool=$(cat $K/pool_size)
+pool=$(rd $K/pool_size)
 M=1048576
 check_eq "boot kernel starts with all CPUs" "$(online)" "0-3"
 check "partd and partctl are installed" test -x /usr/sbin/partd -a -x /usr/bin/partctl
@@ -44,11 +45,11 @@ check_actions "first apply" 0 "+ create web (new)
 check "partd logged 'applied 16 actions'" grep -q "^partd: /tmp/plan.json: applied 16 actions" $LOG
 check "partd heard web's events" grep -qE "^partd: event: web running" $LOG
 check "partd heard db's events" grep -qE "^partd: event: db running" $LOG
-expect_app web
-expect_app db
+expect_app web 1 128M
+expect_app db 2 192M
 check_eq "boot kernel keeps CPUs 0 and 3" "$(online)" "0,3"
-check_eq "pool_free with web and db" "$(cat $K/pool_free)" "$((pool - 320 * M))"
-check_eq "cpus_assigned" "$(cat $K/cpus_assigned)" "1-2"
+check_eq "pool_free with web and db" "$(rd $K/pool_free)" "$((pool - 320 * M))"
+check_eq "cpus_assigned" "$(rd $K/cpus_assigned)" "1-2"
 
 json=$(partctl --json status)
 check_eq "status --json: partd answers" "$(echo "$json" | grep -c '"partd": true')" "1"
@@ -92,8 +93,8 @@ check_eq "db resized: cpus" "$(kfile db cpus)" "2-3"
 check_eq "db resized: memory" "$(kfile db memory)" "$((256 * M))"
 check_eq "cache placed on the CPU web gave up" "$(kfile cache cpus)" "1"
 check_eq "boot kernel keeps CPU 0 only" "$(online)" "0"
-check_eq "pool_free with cache and db" "$(cat $K/pool_free)" "$((pool - 320 * M))"
-check_eq "cpus_assigned" "$(cat $K/cpus_assigned)" "1-3"
+check_eq "pool_free with cache and db" "$(rd $K/pool_free)" "$((pool - 320 * M))"
+check_eq "cpus_assigned" "$(rd $K/cpus_assigned)" "1-3"
 
 echo "BOOT: --- edited-cmdline.json by partctl apply: only cache changes"
 m=$(mark)
@@ -121,7 +122,7 @@ cp $PLANS/edited-cmdline.json $PLAN
 m=$(mark)
 start_partd
 check "new partd: the machine matches the plan" wait_log "$m" "plan.json: the machine matches the plan" 5
-check_eq "new partd: no actions" "$(actions "$m")" ""
+check_no_actions "new partd" "$m"
 check_eq "machine unchanged by the new partd" "$(machine)" "$before"
 check_eq "status --json after adoption" "$(field cache state) $(field db state) $(field cache boot_count) $(field db boot_count)" \
 	"running running 2 2"
@@ -158,9 +159,9 @@ check_eq "partctl apply exits 0" "$RC" "0"
 check_eq "stops and deletes" "$(actions "$m" | grep -c '^- ')" "4"
 check_eq "no partitions left" "$(states)" ""
 check_eq "all CPUs back online" "$(online)" "0-3"
-check_eq "pool whole" "$(cat $K/pool_free)" "$pool"
-check_eq "pool not promised" "$(cat $K/pool_available)" "$pool"
-check_eq "no CPUs assigned" "$(cat $K/cpus_assigned)" ""
+check_eq "pool whole" "$(rd $K/pool_free)" "$pool"
+check_eq "pool not promised" "$(rd $K/pool_available)" "$pool"
+check_eq "no CPUs assigned" "$(rd $K/cpus_assigned)" ""
 stop_partd TERM
 check_eq "partd exits 0" "$RC" "0"
 check "no partd errors in the log" sh -c "! grep -q '^partd: error' $LOG"

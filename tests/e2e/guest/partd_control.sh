@@ -5,10 +5,11 @@
 #   `partctl start` releases it;
 # - a partition whose kernel panics is left crashed (CPU and memory back);
 #   a plan that changes it restarts it without a stop (nothing runs).
+# e2e-promise: EXPECT-APP=1 EXPECT-APP-BOOTS=1
 . /tests/lib.sh
 . /tests/partd_lib.sh
 
-pool=$(cat $K/pool_size)
+pool=$(rd $K/pool_size)
 M=1048576
 
 # looper_boots: looper's boot count
@@ -37,6 +38,7 @@ check "looper booted 3 times within 60 s (boot_count $(looper_boots))" test "$(l
 check "partd restarted it after its reboots" \
 	test "$(grep -c '^partd: looper: rebooted itself; starting it again' $LOG)" -ge 2
 check_eq "steady untouched" "$(kfile steady boot_count) $(kfile steady state)" "1 running"
+expect_app steady 1 64M
 
 echo "BOOT: --- partctl stop holds looper stopped"
 partctl_retry stop looper
@@ -59,7 +61,7 @@ stop_partd 9
 m=$(mark)
 start_partd
 check "new partd knows the hold" grep -q "^partd: looper: held stopped by an operator" $LOG
-check_eq "new partd: no actions" "$(actions "$m")" ""
+check_no_actions "new partd" "$m"
 check_eq "new partd leaves looper stopped" "$(kfile looper state) $(looper_boots)" "stopped $n"
 
 echo "BOOT: --- a plan that calms looper (still held) and adds flaky (manual)"
@@ -96,7 +98,7 @@ wait_state flaky crashed 30
 check "partd logged the crash" wait_log "$m" "^partd: flaky: running -> crashed, exit reason panic" 5
 check_eq "flaky crashed" "$(kfile flaky state) $(kfile flaky exit_reason)" "crashed panic"
 check_eq "its CPU is back with the boot kernel" "$(online)" "0,3"
-check_eq "its memory is back in the pool" "$(cat $K/pool_free)" "$((pool - 128 * M))"
+check_eq "its memory is back in the pool" "$(rd $K/pool_free)" "$((pool - 128 * M))"
 check_eq "status --json: crashed, panic" "$(field flaky state) $(field flaky exit_reason)" "crashed panic"
 check "status shows it" sh -c "partctl status | grep -q '^flaky .*crashed.* panic'"
 sleep 2
@@ -116,14 +118,14 @@ check_eq "the kernel was not asked to stop it" "$(dmesg | grep -c 'flaky: stop r
 check_eq "all three run" "$(states)" "flaky=running looper=running steady=running"
 check_eq "flaky's boots (the crashed one counts)" "$(kfile flaky boot_count)" "2"
 check_eq "boot kernel keeps CPU 0" "$(online)" "0"
-check_eq "pool_free" "$(cat $K/pool_free)" "$((pool - 192 * M))"
+check_eq "pool_free" "$(rd $K/pool_free)" "$((pool - 192 * M))"
 
 echo "BOOT: --- everything given back"
 run_rc partctl apply $PLANS/empty.json
 check_eq "apply empty.json exits 0" "$RC" "0"
 check_eq "no partitions" "$(states)" ""
 check_eq "all CPUs online" "$(online)" "0-3"
-check_eq "pool whole" "$(cat $K/pool_free)" "$pool"
+check_eq "pool whole" "$(rd $K/pool_free)" "$pool"
 stop_partd TERM
 check_eq "partd exits 0" "$RC" "0"
 check_eq "partd logged no errors" "$(grep -c '^partd: error' $LOG)" "0"

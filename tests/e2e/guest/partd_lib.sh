@@ -19,7 +19,7 @@ start_partd() {
 
 # wait_idle [SECONDS]: until partd answers status and runs no job
 wait_idle() {
-	i=0
+	local i=0
 	while [ $i -lt $(( ${1:-60} * 4 )) ]; do
 		if [ -S $SOCK ] && partctl --json status 2>/dev/null | grep -q '"busy": false'; then
 			return 0
@@ -50,7 +50,7 @@ since() { tail -n +$(($1 + 1)) $LOG; }
 
 # wait_log MARK REGEX [SECONDS]: until a log line after MARK matches
 wait_log() {
-	i=0
+	local i=0
 	while [ $i -lt $(( ${3:-60} * 4 )) ]; do
 		since "$1" | grep -qE "$2" && return 0
 		i=$((i + 1))
@@ -75,6 +75,25 @@ check_actions() {
 	fi
 }
 
+# check_no_actions DESC MARK: partd ended a run after MARK without acting.
+# Needs both its word for it (an outcome line that means nothing was done)
+# and no step or step count in the log, so that a change of the log format
+# cannot make it pass.
+check_no_actions() {
+	local outcome steps
+	outcome=$(since "$2" | grep -E 'the machine matches the plan|rejected \([0-9]+ errors?\): nothing was changed' | head -n 1)
+	steps=$(since "$2" | grep -E '\[[0-9]+/[0-9]+\]|: [1-9][0-9]* actions?$|rolling back|undo ')
+	if [ -z "$outcome" ]; then
+		fail "$1: partd logged no outcome saying it did nothing"
+		since "$2" | sed 's/^/LOG: /'
+	elif [ -n "$steps" ]; then
+		fail "$1: partd acted"
+		echo "$steps" | sed 's/^/GOT:  /'
+	else
+		pass "$1: no actions (${outcome#partd: })"
+	fi
+}
+
 # field NAME KEY: one value of a partition from `partctl --json status NAME`
 field() {
 	partctl --json status "$1" |
@@ -83,14 +102,16 @@ field() {
 }
 
 # kfile NAME FILE: a partition's kernfs file
-kfile() { cat $K/$1/$2; }
+kfile() { rd $K/$1/$2; }
 
 # each FILE: "name=value ..." of that kernfs file for every partition
 each() {
+	local out d
+	[ -r $K/version ] || { echo "<no $K>"; return 1; }
 	out=
 	for d in $K/*/; do
 		[ -d "$d" ] || continue
-		out="$out$(basename "$d")=$(cat "$d/$1") "
+		out="$out$(basename "$d")=$(rd "$d/$1") "
 	done
 	echo "${out% }"
 }
@@ -103,8 +124,8 @@ machine() {
 	echo "boots: $(boots)"
 	for d in $K/*/; do
 		[ -d "$d" ] || continue
-		echo "$(basename "$d"): range=$(cat "$d/memory_range") cmdline=$(cat "$d/cmdline")" \
-			"initrd=$(cat "$d/initrd") console=$(cat "$d/console")"
+		echo "$(basename "$d"): range=$(rd "$d/memory_range") cmdline=$(rd "$d/cmdline")" \
+			"initrd=$(rd "$d/initrd") console=$(rd "$d/console")"
 	done
 }
 

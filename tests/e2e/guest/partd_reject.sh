@@ -7,15 +7,18 @@
 # JSON, an unknown format version, a pool larger than the machine's,
 # unknown partition names, bad usage. Then a plan that is valid but that the
 # kernel refuses: it fails with exit 1 and is rolled back.
+# e2e-promise: EXPECT-APP=2 EXPECT-APP-BOOTS=2
 . /tests/lib.sh
 . /tests/partd_lib.sh
 
-pool=$(cat $K/pool_size)
+pool=$(rd $K/pool_size)
 M=1048576
 
 cp $PLANS/two.json $PLAN
 start_partd || { finish; exit 1; }
 check_eq "web and db run" "$(states)" "db=running web=running"
+expect_app web 1 128M
+expect_app db 2 192M
 before=$(machine)
 show machine "$before"
 
@@ -90,7 +93,7 @@ check_eq "validate: counts them" "$(echo "$OUT" | grep -c "invalid: $nmany error
 m=$(mark)
 rejected "apply" 2 partctl apply $PLANS/bad-many.json
 list_many "apply"
-check_eq "apply: partd did nothing" "$(actions "$m")" ""
+check_no_actions "apply: partd" "$m"
 check "apply: partd logged the rejection" \
 	grep -q "bad-many.json rejected ($nmany errors): nothing was changed" $LOG
 OUT=$(since "$m")
@@ -117,7 +120,7 @@ wait_idle 30
 OUT=$(since "$m")
 list_many "SIGHUP: partd's log" log
 check "SIGHUP: rejected" grep -q "plan.json rejected ($nmany errors): nothing was changed" $LOG
-check_eq "SIGHUP: partd did nothing" "$(actions "$m")" ""
+check_no_actions "SIGHUP: partd" "$m"
 unchanged "SIGHUP"
 check_eq "status --json shows the rejection" \
 	"$(partctl --json status | grep -c "\"rejected_errors\": $nmany")" "1"
@@ -129,7 +132,7 @@ m=$(mark)
 start_partd
 OUT=$(since "$m")
 list_many "partd start: log" log
-check_eq "partd start: nothing done" "$(actions "$m")" ""
+check_no_actions "partd start on a bad plan" "$m"
 unchanged "partd start on a bad plan"
 check "partd start: serves partctl anyway" partctl status
 

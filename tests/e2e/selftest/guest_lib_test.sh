@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# The guest helpers (tests/e2e/guest/lib.sh, partd_lib.sh) under busybox
+# sh, as the boot kernel runs them, against a made-up control directory:
+# each must FAIL when what it checks is not there, never PASS on a read
+# error or a timeout.
+#
+#   guest_lib_test.sh GUEST_DIR
+set -uo pipefail
+G=$(cd "$1" && pwd)
+T=$(mktemp -d /tmp/kpart-guest-lib.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+failures=0
+n=0
+
+# run SCRIPT: busybox sh with both libraries sourced and K=$T/k; output in
+# $out, exit status in $rc
+run() {
+	rc=0
+	out=$(cd "$T" && T=$T K=$T/k busybox sh -c ". $G/lib.sh; . $G/partd_lib.sh; $1" 2>&1) || rc=$?
+}
+# expect DESC RC PATTERN: the last run exited RC and printed PATTERN
+# (a grep -E regex); NOPASS: and no PASS line
+expect() {
+	n=$((n + 1))
+	if [[ $rc -ne $2 ]] || ! tr "\n" " " <<<"$out" | grep -qE -- "$3" ||
+		{ [[ ${4:-} == NOPASS ]] && grep -q '^PASS:' <<<"$out"; }; then
+		echo "FAIL: $1: exit $rc (want $2), output:"
+		sed 's/^/    | /' <<<"$out"
+		failures=$((failures + 1))
+	else
+		echo "ok: $1"
+	fi
+}
+
+mkdir -p "$T/k/p1"
+echo 1073741824 >"$T/k/pool_size"
+echo 0x40000000-0x7fffffff >"$T/k/pool_range"
+echo 1 >"$T/k/version"
+
+# ---- wait_state / wait_channel
+run 'wait_state nosuch running 2; echo "rc=$?"; finish'
+expect "wait_state fails at once on an unreadable state file" 1 'FAIL: nosuch: cannot read .*state.*rc=1' NOPASS
+echo starting >"$T/k/p1/state"
+run 'wait_state p1 running 1; echo "rc=$?"; finish'
+expect "wait_state fails on timeout" 1 "FAIL: p1 did not reach 'running' within 1 s \(state 'starting'\).*rc=1" NOPASS
+run '(sleep 0.5; echo running > $K/p1/state) & wait_state p1 running 5; finish'
+expect "wait_state passes once the state is read" 0 'PASS: p1 is running'
+echo starting >"$T/k/p1/state"
+run '(sleep 0.3; rm $K/p1/state) & wait_state p1 running 5; finish'
+expect "wait_state fails when the file goes away while waiting" 1 'cannot read' NOPASS
+run 'wait_channel p1 up 1; finish'
+expect "wait_channel fails on an unreadable channel file" 1 'FAIL: p1: cannot read .*channel' NOPASS
+echo "broken: x" >"$T/k/p1/channel"
+run 'wait_channel p1 up 1; finish'
+expect "wait_channel fails on timeout" 1 "FAIL: p1 channel not 'up' within 1 s" NOPASS
+echo "up" >"$T/k/p1/channel"
+run 'wait_channel p1 up 1; finish'
+expect "wait_channel passes on up" 0 'PASS: p1 channel is up'
+
+# ---- reads that fail cannot equal the empty string
+run 'check_eq "no CPUs assigned" "$(rd $K/cpus_assigned)" ""; finish'
+expect "check_eq against \"\" fails when the read fails" 1 'FAIL: cannot read .*cpus_assigned' NOPASS
+: >"$T/k/cpus_assigned"
+run 'check_eq "no CPUs assigned" "$(rd $K/cpus_assigned)" ""; finish'
+expect "check_eq against \"\" passes on an empty file" 0 'PASS: no CPUs assigned'
+run 'check_eq "states" "$(K=$K/gone; states)" ""; finish'
+expect "no partitions is not what a missing control directory shows" 1 'FAIL: states' NOPASS
+run 'check_eq a b c; finish'
+expect "finish fails after a failure" 1 'SUMMARY: 1 failure'
+
+# ---- expect_app: built from what the test asked
+echo ttyS1 >"$T/k/p1/console"
+echo 0x40000000-0x4fffffff >"$T/k/p1/memory_range"
+run 'APICIDS="0:0 1:1 2:4 3:6"; expect_app p1 2-3 256M; finish'
+expect "expect_app: the APIC IDs of the CPUs asked for, the RAM asked for" 0 \
+	'EXPECT-APP: ttyS1 cpus=2 apicids=4,6 ram=0x0000000040200000-0x000000004fffffff '
+run 'APICIDS="0:0 1:1 2:4 3:6"; expect_app p1 2-3 128M; finish'
+expect "expect_app asks for the size the test asked, not what the module gave" 0 \
+	'ram=0x0000000040200000-0x0000000047ffffff '
+run 'APICIDS="0:0 1:1 2:4 3:6"; pool=7 range=8 n=9 c=10 i=11; expect_app p1 2-3 256M >/dev/null; wait_state p1 running 1 >/dev/null; echo "vars $pool $range $n $c $i"'
+expect "helpers leave the caller's variables alone" 0 'vars 7 8 9 10 11'
+echo 0x80000000-0x8fffffff >"$T/k/p1/memory_range"
+run 'APICIDS="0:0 1:1 2:4 3:6"; expect_app p1 2-3 256M; finish'
+expect "expect_app fails on memory outside the pool" 1 'FAIL: p1: memory .* is not inside the pool'
+echo 0x40000000-0x4fffffff >"$T/k/p1/memory_range"
+run 'APICIDS="0:0 1:1"; expect_app p1 2-3 256M; finish'
+expect "expect_app fails on a CPU whose APIC ID is unknown" 1 'FAIL: p1: no APIC ID known for CPU 2'
+rm "$T/k/p1/memory_range"
+run 'APICIDS="0:0 1:1 2:4 3:6"; expect_app p1 2-3 256M; finish'
+expect "expect_app fails without memory_range" 1 'FAIL: cannot read' NOPASS
+
+# ---- partd: "no actions" needs partd's word and no step in its log
+cat >"$T/log" <<'L'
+partd: listening to kpart events (generic netlink kpart/events)
+partd: /tmp/plan.json: the machine matches the plan
+L
+run 'LOG=$T/log; check_no_actions "new partd" 0; finish'
+expect "no actions: passes on 'matches the plan'" 0 'PASS: new partd: no actions'
+printf 'partd: x.json rejected (15 errors): nothing was changed\n' >"$T/log"
+run 'LOG=$T/log; check_no_actions "apply" 0; finish'
+expect "no actions: passes on a rejection" 0 'PASS: apply: no actions'
+printf 'partd: listening\n' >"$T/log"
+run 'LOG=$T/log; check_no_actions "new partd" 0; finish'
+expect "no actions: fails when partd said nothing" 1 'FAIL: new partd: partd logged no outcome' NOPASS
+printf 'partd: p: the machine matches the plan\npartd: [1/2] + start web (autostart)\n' >"$T/log"
+run 'LOG=$T/log; check_no_actions "new partd" 0; finish'
+expect "no actions: fails on a step" 1 'FAIL: new partd: partd acted' NOPASS
+printf 'partd: /tmp/plan.json: 2 actions\npartd: step 1 of 2: start web\n' >"$T/log"
+run 'LOG=$T/log; check_no_actions "new partd" 0; finish'
+expect "no actions: fails on steps in another format" 1 'FAIL: new partd' NOPASS
+printf 'partd: old line\npartd: p: the machine matches the plan\n' >"$T/log"
+run 'LOG=$T/log; check_no_actions "after mark" 1; finish'
+expect "no actions: looks only after the mark" 0 'PASS: after mark'
+printf 'partd: p: the machine matches the plan\npartd: new line\n' >"$T/log"
+run 'LOG=$T/log; check_no_actions "after mark" 1; finish'
+expect "no actions: an outcome before the mark does not count" 1 'FAIL: after mark: partd logged no outcome'
+
+echo "guest_lib: $((n - failures)) passed, $failures failed"
+[[ $failures -eq 0 ]]
