@@ -183,9 +183,41 @@ void print_partition_detail(struct json_object *p, bool from_partd)
 		}
 		snprintf(label, sizeof(label), "%s:", keys[i]);
 		printf("%-13s %s\n", label, *v ? v : "-");
+		if (!strcmp(keys[i], "cpus") && jbool(p, "smt_split"))
+			printf("%-13s %s\n",
+			       "smt_split:", "1 (may share cores with other kernels)");
 	}
 	if (from_partd)
 		printf("%-13s %s\n", "plan:", plan_column(p, true));
+}
+
+/* "cores:      4 of 2 threads (0-1 2-3 4-5 6-7)", shortened on big machines */
+static void print_cores(struct json_object *cpus)
+{
+	struct json_object *cores = NULL;
+	const char *from = jstrd(cpus, "cores_from");
+	size_t i, n;
+
+	json_object_object_get_ex(cpus, "cores", &cores);
+	n = cores ? json_object_array_length(cores) : 0;
+	if (!strcmp(from, "none")) {
+		printf("cores:      unknown (no cpu_cores file, no sysfs topology): each CPU "
+		       "counts as a core\n");
+		return;
+	}
+	if (jint(cpus, "threads_per_core") <= 1) {
+		printf("cores:      %zu, one thread each (no SMT)\n", n);
+		return;
+	}
+	printf("cores:      %zu, up to %" PRId64 " threads each (", n,
+	       jint(cpus, "threads_per_core"));
+	for (i = 0; i < n && i < 16; i++)
+		printf("%s%s", i ? " " : "",
+		       json_object_get_string(json_object_array_get_idx(cores, i)));
+	printf("%s)%s\n", n > 16 ? " ..." : "",
+	       !strcmp(from, "sysfs") ? "; from sysfs: CPUs partitions hold count as cores of "
+					"their own"
+				      : "");
 }
 
 void print_inventory(struct json_object *inv, const char *root)
@@ -203,6 +235,7 @@ void print_inventory(struct json_object *inv, const char *root)
 	printf("kpart:      %s (interface %" PRId64 ")\n", root, jint(inv, "kernfs_version"));
 	printf("CPUs:       %s (%" PRId64 " present)\n", jstr(cpus, "present"),
 	       jint(cpus, "count"));
+	print_cores(cpus);
 	printf("assigned:   %s\n", *jstr(cpus, "assigned") ? jstr(cpus, "assigned") : "none");
 	printf("unassigned: %s (besides CPU 0, which stays with the boot kernel)\n",
 	       *jstr(cpus, "unassigned") ? jstr(cpus, "unassigned") : "none");

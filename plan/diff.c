@@ -9,6 +9,12 @@
  *   configure write cpus, memory, kernel, initrd, cmdline, console
  *   start     autostart partitions, and changed ones that were running
  *
+ * smt_split (may the partition split a core's hardware threads) is written
+ * only when it changes, and around the cpus writes so that the kernel never
+ * sees a split core while it is 0: 1 before the partition's first cpus write
+ * (in release when that gives CPUs back, else in configure), 0 after its
+ * last. Partitions that never had it (the kernel default, 0) get no action.
+ *
  * A partition whose definition is unchanged gets no action (unless it
  * should run and does not). Each action records the previous value so that
  * partd can undo a partial apply in reverse order.
@@ -29,9 +35,11 @@ enum {
 	CH_INITRD = 1 << 3,
 	CH_CMDLINE = 1 << 4,
 	CH_CONSOLE = 1 << 5,
+	CH_SMT = 1 << 6,
 };
 
-static const char *const ch_names[] = {"cpus", "memory", "kernel", "initrd", "cmdline", "console"};
+static const char *const ch_names[] = {"cpus",	  "memory",  "kernel",	 "initrd",
+				       "cmdline", "console", "smt_split"};
 
 void plan_actions_init(struct plan_actions *as)
 {
@@ -121,7 +129,8 @@ static const char *str0(const char *s)
 	return s ? s : "";
 }
 
-static unsigned changes(const struct plan_partition *pp, const struct inv_partition *ip)
+static unsigned changes(const struct plan_partition *pp, const struct inv_partition *ip,
+			const struct inventory *inv)
 {
 	unsigned ch = 0;
 
@@ -137,6 +146,8 @@ static unsigned changes(const struct plan_partition *pp, const struct inv_partit
 		ch |= CH_CMDLINE;
 	if (pp->console && strcmp(pp->console, ip->console))
 		ch |= CH_CONSOLE;
+	if (pp->smt_split != ip->smt_split && !inv->no_smt_split)
+		ch |= CH_SMT;
 	return ch;
 }
 
@@ -168,16 +179,32 @@ static int add_stop(struct plan_actions *as, const struct inv_partition *ip, con
 	return 0;
 }
 
-/* Configure writes for a partition; cur is NULL for a new one. */
+static int add_set_smt(struct plan_actions *as, enum plan_phase ph, const char *name, bool value,
+		       const bool *old)
+{
+	return add_set(as, ph, name, "smt_split", value ? "1" : "0",
+		       old ? (*old ? "1" : "0") : NULL);
+}
+
+/*
+ * Configure writes for a partition; cur is NULL for a new one. cur_smt is
+ * smt_split as the release phase left it; no_smt: the module has none.
+ */
 static int configure(struct plan_actions *as, const struct plan_partition *pp,
 		     const struct inv_partition *cur, const struct cpuset *cur_cpus,
-		     uint64_t cur_mem)
+		     uint64_t cur_mem, bool cur_smt, bool no_smt)
 {
 	const char *n = pp->name;
 	int r = 0;
 
-	if (!cur || !cpuset_equal(&pp->cpus, cur_cpus))
+	/* 1 before cpus, so that they may split a core */
+	if (pp->smt_split && !cur_smt && !no_smt)
+		r = add_set_smt(as, PHASE_CONFIGURE, n, true, cur ? &cur_smt : NULL);
+	if (!r && (!cur || !cpuset_equal(&pp->cpus, cur_cpus)))
 		r = add_set_cpus(as, PHASE_CONFIGURE, n, &pp->cpus, cur ? cur_cpus : NULL);
+	/* 0 after cpus: the kernel refuses it while they split a core */
+	if (!r && !pp->smt_split && cur_smt && !no_smt)
+		r = add_set_smt(as, PHASE_CONFIGURE, n, false, &cur_smt);
 	if (!r && (!cur || pp->memory != cur_mem))
 		r = add_set_u64(as, PHASE_CONFIGURE, n, "memory", pp->memory,
 				cur ? &cur_mem : NULL);
@@ -222,7 +249,7 @@ int plan_diff(const struct plan *plan, const struct inventory *inv, struct plan_
 		if (strmap_get(&live, plan->parts[i].name, &j)) {
 			lidx[i] = j;
 			in_plan[j] = true;
-			ch[i] = changes(&plan->parts[i], &inv->parts[j]);
+			ch[i] = changes(&plan->parts[i], &inv->parts[j], inv);
 		}
 	}
 
@@ -279,8 +306,9 @@ int plan_diff(const struct plan *plan, const struct inventory *inv, struct plan_
 		a->restore[1] = strdup(ip->initrd);
 		a->restore[2] = strdup(ip->cmdline);
 		a->restore[3] = strdup(ip->console);
+		a->restore[4] = strdup(ip->smt_split ? "1" : "");
 		kc = a->restore[0];
-		if (!kc || !a->restore[1] || !a->restore[2] || !a->restore[3])
+		if (!kc || !a->restore[1] || !a->restore[2] || !a->restore[3] || !a->restore[4])
 			goto out;
 	}
 	for (i = 0; i < plan->nparts; i++) {
@@ -291,6 +319,10 @@ int plan_diff(const struct plan *plan, const struct inventory *inv, struct plan_
 			continue;
 		ip = &inv->parts[lidx[i]];
 		if ((ch[i] & CH_CPUS) && !cpuset_subset(&ip->cpus, &pp->cpus)) {
+			/* the CPUs kept may split a core the new ones split */
+			if (pp->smt_split && !ip->smt_split && !inv->no_smt_split &&
+			    add_set_smt(out, PHASE_RELEASE, pp->name, true, &ip->smt_split))
+				goto out;
 			if (cpuset_and(&keep, &ip->cpus, &pp->cpus) ||
 			    add_set_cpus(out, PHASE_RELEASE, pp->name, &keep, &ip->cpus))
 				goto out;
@@ -319,9 +351,10 @@ int plan_diff(const struct plan *plan, const struct inventory *inv, struct plan_
 		const struct plan_partition *pp = &plan->parts[i];
 		const struct inv_partition *ip;
 		uint64_t mem;
+		bool smt;
 
 		if (lidx[i] == SIZE_MAX) {
-			if (configure(out, pp, NULL, NULL, 0))
+			if (configure(out, pp, NULL, NULL, 0, false, inv->no_smt_split))
 				goto out;
 			continue;
 		}
@@ -338,7 +371,10 @@ int plan_diff(const struct plan *plan, const struct inventory *inv, struct plan_
 		mem = ip->memory;
 		if (ch[i] & CH_MEMORY)
 			mem = pp->memory < ip->memory ? pp->memory : 0;
-		if (configure(out, pp, ip, &keep, mem))
+		/* the release phase wrote smt_split 1 with the CPUs it gave back */
+		smt = ip->smt_split || ((ch[i] & CH_CPUS) && pp->smt_split && !inv->no_smt_split &&
+					!cpuset_subset(&ip->cpus, &pp->cpus));
+		if (configure(out, pp, ip, &keep, mem, smt, inv->no_smt_split))
 			goto out;
 	}
 

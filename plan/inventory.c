@@ -2,7 +2,9 @@
 /*
  * The live machine: CPU/NUMA topology from sysfs and kpart state from the
  * kernfs control filesystem (docs/interfaces.md). Both roots are
- * parameters so that tests can point them at fixture directories.
+ * parameters so that tests can point them at fixture directories. Cores
+ * (which CPUs are hardware threads of one core) come from the kpart file
+ * cpu_cores, which knows offline CPUs too; without it from sysfs.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -46,6 +48,7 @@ struct inventory *inventory_new(void)
 		return NULL;
 	inv->iface_version = KPART_IFACE_VERSION;
 	inv->nnodes = 0;
+	inv->threads_per_core = 1;
 	return inv;
 }
 
@@ -73,6 +76,7 @@ void inventory_free(struct inventory *inv)
 		cpuset_free(&inv->node_cpus[i]);
 	free(inv->node_cpus);
 	free(inv->cpu_node);
+	free(inv->sibling);
 	cpuset_free(&inv->present);
 	cpuset_free(&inv->assigned);
 	free(inv->pool_range);
@@ -89,12 +93,19 @@ int inventory_add_cpu(struct inventory *inv, unsigned cpu, int node)
 	if (cpu >= inv->ncpus) {
 		unsigned n = cpu + 1, i;
 		int *cn = realloc(inv->cpu_node, n * sizeof(*cn));
+		unsigned *sib;
 
 		if (!cn)
 			return -ENOMEM;
-		for (i = inv->ncpus; i < n; i++)
-			cn[i] = -1;
 		inv->cpu_node = cn;
+		sib = realloc(inv->sibling, n * sizeof(*sib));
+		if (!sib)
+			return -ENOMEM;
+		inv->sibling = sib;
+		for (i = inv->ncpus; i < n; i++) {
+			cn[i] = -1;
+			sib[i] = i;
+		}
 		inv->ncpus = n;
 	}
 	if (node >= 0) {
@@ -116,6 +127,56 @@ int inventory_add_cpu(struct inventory *inv, unsigned cpu, int node)
 			return -ENOMEM;
 	}
 	return 0;
+}
+
+int inventory_add_core(struct inventory *inv, const struct cpuset *threads)
+{
+	unsigned first = ~0u, prev = ~0u, n = 0;
+	int c;
+
+	for (c = cpuset_next(threads, 0); c >= 0 && (unsigned)c < inv->ncpus;
+	     c = cpuset_next(threads, (unsigned)c + 1)) {
+		if (!cpuset_test(&inv->present, (unsigned)c) || inv->sibling[c] != (unsigned)c)
+			continue;
+		if (prev == ~0u)
+			first = (unsigned)c;
+		else
+			inv->sibling[prev] = (unsigned)c;
+		prev = (unsigned)c;
+		n++;
+	}
+	if (prev != ~0u)
+		inv->sibling[prev] = first;
+	if (n > inv->threads_per_core)
+		inv->threads_per_core = n;
+	return 0;
+}
+
+int inventory_core_of(const struct inventory *inv, unsigned c, struct cpuset *out)
+{
+	unsigned t = c;
+
+	if (c >= inv->ncpus || !inv->sibling)
+		return cpuset_set(out, c);
+	do {
+		if (cpuset_set(out, t))
+			return -ENOMEM;
+		t = inv->sibling[t];
+	} while (t != c);
+	return 0;
+}
+
+unsigned inventory_core_size(const struct inventory *inv, unsigned c)
+{
+	unsigned t = c, n = 0;
+
+	if (c >= inv->ncpus || !inv->sibling)
+		return 1;
+	do {
+		n++;
+		t = inv->sibling[t];
+	} while (t != c);
+	return n;
 }
 
 static int cmp_part(const void *a, const void *b)
@@ -266,6 +327,8 @@ static int read_partition(struct inv_partition *p, const char *dir)
 		free(s);
 	}
 	p->memory = read_u64(dir, "memory", &v) ? 0 : v;
+	/* absent before the kernel knew about cores: never split */
+	p->smt_split = read_u64(dir, "smt_split", &v) == 0 && v != 0;
 	p->boot_count = read_u64(dir, "boot_count", &v) ? 0 : (unsigned long)v;
 	p->boot_time_us = read_u64(dir, "boot_time", &v) ? 0 : v;
 	if (read_str_field(dir, "memory_range", &p->memory_range) ||
@@ -484,6 +547,64 @@ static int read_kernfs(struct inventory *inv, const char *root, char *err, size_
 	return r;
 }
 
+/*
+ * Which CPUs are threads of one core: the kpart file cpu_cores (one cpulist
+ * per core, present CPUs online or not), else the thread_siblings_list of
+ * each online CPU in sysfs (offline CPUs have no topology directory there,
+ * and online CPUs do not list offline siblings, so CPUs partitions hold
+ * count as cores of their own), else nothing: every CPU is its own core.
+ */
+static int read_cores(struct inventory *inv, const char *kernfs, const char *sysfs)
+{
+	char *path = kp_asprintf("%s/cpu_cores", kernfs), *text, *line, *save = NULL;
+	struct cpuset core;
+	size_t len;
+	int c, r = 0;
+
+	if (!path)
+		return -ENOMEM;
+	text = kp_read_all(path, &len);
+	free(path);
+	cpuset_init(&core);
+	if (text) {
+		inv->cores_source = CORES_KPART;
+		for (line = strtok_r(text, "\n", &save); !r && line;
+		     line = strtok_r(NULL, "\n", &save)) {
+			cpuset_zero(&core);
+			if (cpuset_parse(&core, line, NULL, 0) == 0)
+				r = inventory_add_core(inv, &core);
+		}
+		free(text);
+		cpuset_free(&core);
+		return r;
+	}
+	if (errno == ENOMEM) {
+		cpuset_free(&core);
+		return -ENOMEM;
+	}
+	inv->no_smt_split = true;
+	for (c = cpuset_next(&inv->present, 0); !r && c >= 0;
+	     c = cpuset_next(&inv->present, (unsigned)c + 1)) {
+		char *s;
+
+		if (inv->sibling[c] != (unsigned)c)
+			continue; /* listed by a sibling already */
+		path = kp_asprintf("%s/devices/system/cpu/cpu%d/topology/thread_siblings_list",
+				   sysfs, c);
+		s = path ? kp_read_file(path) : NULL;
+		free(path);
+		if (!s)
+			continue;
+		inv->cores_source = CORES_SYSFS;
+		cpuset_zero(&core);
+		if (cpuset_parse(&core, s, NULL, 0) == 0)
+			r = inventory_add_core(inv, &core);
+		free(s);
+	}
+	cpuset_free(&core);
+	return r;
+}
+
 struct inventory *inventory_read(const char *kernfs_root, const char *sysfs_root, char *err,
 				 size_t errlen)
 {
@@ -495,6 +616,12 @@ struct inventory *inventory_read(const char *kernfs_root, const char *sysfs_root
 	}
 	if (read_topology(inv, sysfs_root ? sysfs_root : PLAN_DEFAULT_SYSFS, err, errlen) ||
 	    read_kernfs(inv, kernfs_root ? kernfs_root : PLAN_DEFAULT_KERNFS, err, errlen)) {
+		inventory_free(inv);
+		return NULL;
+	}
+	if (read_cores(inv, kernfs_root ? kernfs_root : PLAN_DEFAULT_KERNFS,
+		       sysfs_root ? sysfs_root : PLAN_DEFAULT_SYSFS)) {
+		set_err(err, errlen, "out of memory reading the CPU cores");
 		inventory_free(inv);
 		return NULL;
 	}
@@ -545,6 +672,28 @@ static struct json_object *cpus_json(const struct cpuset *s)
 	return o;
 }
 
+/* Every present CPU's core once, as cpulists in CPU order; tmp is scratch. */
+static struct json_object *cores_json(const struct inventory *inv, struct cpuset *tmp)
+{
+	struct json_object *arr = json_object_new_array();
+	int c;
+
+	for (c = cpuset_next(&inv->present, 0); c >= 0;
+	     c = cpuset_next(&inv->present, (unsigned)c + 1)) {
+		unsigned t = inv->sibling ? inv->sibling[c] : (unsigned)c;
+
+		/* a core is listed at its lowest CPU: the one its circle wraps to */
+		while (t != (unsigned)c && t > (unsigned)c)
+			t = inv->sibling[t];
+		if (t < (unsigned)c)
+			continue;
+		cpuset_zero(tmp);
+		inventory_core_of(inv, (unsigned)c, tmp);
+		json_object_array_add(arr, cpus_json(tmp));
+	}
+	return arr;
+}
+
 struct json_object *inv_partition_to_json(const struct inv_partition *p)
 {
 	struct json_object *o = json_object_new_object();
@@ -559,6 +708,7 @@ struct json_object *inv_partition_to_json(const struct inv_partition *p)
 	json_object_object_add(o, "initrd", json_object_new_string(p->initrd));
 	json_object_object_add(o, "cmdline", json_object_new_string(p->cmdline));
 	json_object_object_add(o, "console", json_object_new_string(p->console));
+	json_object_object_add(o, "smt_split", json_object_new_boolean(p->smt_split));
 	json_object_object_add(o, "exit_reason", json_object_new_string(p->exit_reason));
 	json_object_object_add(o, "boot_count", json_object_new_int64((int64_t)p->boot_count));
 	json_object_object_add(o, "boot_time_us", json_object_new_int64((int64_t)p->boot_time_us));
@@ -583,6 +733,14 @@ struct json_object *inventory_to_json(const struct inventory *inv)
 			       json_object_new_int((int)cpuset_count(&inv->present)));
 	json_object_object_add(cpus, "assigned", cpus_json(&inv->assigned));
 	json_object_object_add(cpus, "unassigned", cpus_json(&fr));
+	json_object_object_add(
+	    cpus, "threads_per_core",
+	    json_object_new_int((int)(inv->threads_per_core ? inv->threads_per_core : 1)));
+	json_object_object_add(cpus, "cores", cores_json(inv, &fr));
+	json_object_object_add(cpus, "cores_from",
+			       json_object_new_string(inv->cores_source == CORES_KPART	 ? "kpart"
+						      : inv->cores_source == CORES_SYSFS ? "sysfs"
+											 : "none"));
 	cpuset_free(&fr);
 	json_object_object_add(o, "cpus", cpus);
 	for (i = 0; i < inv->nnodes; i++) {

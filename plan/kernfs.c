@@ -24,9 +24,14 @@ static const char *explain(const char *attr, int e)
 		       : e == ENOENT ? "no such partition"
 				     : NULL;
 	if (!strcmp(attr, "cpus"))
-		return e == EINVAL  ? "bad cpulist, CPU 0, or a CPU that is not present"
+		return e == EINVAL  ? "bad cpulist, CPU 0, a CPU that is not present, or half a "
+				      "core while smt_split is 0"
 		       : e == EBUSY ? "a CPU is held by another partition, or the partition is "
 				      "not stopped"
+				    : NULL;
+	if (!strcmp(attr, "smt_split"))
+		return e == EINVAL  ? "not 0 or 1, or 0 while the partition's cpus split a core"
+		       : e == EBUSY ? "the partition is not stopped"
 				    : NULL;
 	if (!strcmp(attr, "memory"))
 		return e == ENOMEM   ? "more than the pool has left for this partition"
@@ -188,7 +193,7 @@ int plan_action_exec(const char *kernfs_root, const struct plan_action *a, char 
 
 int plan_action_undo(const char *kernfs_root, const struct plan_action *a, char *err, size_t errlen)
 {
-	static const char *const attrs[] = {"kernel", "initrd", "cmdline", "console"};
+	static const char *const attrs[] = {"kernel", "initrd", "cmdline", "console", "smt_split"};
 	size_t i;
 	int r;
 

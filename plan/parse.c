@@ -20,9 +20,9 @@
 const char *const plan_top_keys[] = {"version", "description", "boot_cpus",
 				     "pool",	"partitions",  NULL};
 const char *const plan_pool_keys[] = {"size", "description", NULL};
-const char *const plan_partition_keys[] = {"name",    "description", "cpus",	"memory",
-					   "kernel",  "initrd",	     "cmdline", "console",
-					   "devices", "autostart",   NULL};
+const char *const plan_partition_keys[] = {"name",    "description", "cpus",	  "smt_split",
+					   "memory",  "kernel",	     "initrd",	  "cmdline",
+					   "console", "devices",     "autostart", NULL};
 const char *const plan_cpus_keys[] = {"count", "numa_node", NULL};
 
 /* ---------------------------------------------------------------- scanner */
@@ -673,6 +673,24 @@ static void parse_partition(struct ctx *c, struct plan_partition *pp, struct jso
 			pp->autostart = json_object_get_boolean(v);
 		}
 	}
+
+	v = member(o, "smt_split");
+	if (v) {
+		if (!json_object_is_type(v, json_type_boolean)) {
+			struct problem *p;
+
+			sub = path_of(c, path, "smt_split");
+			p = err_at(c, sub ? sub : path, "must be true or false, not %s",
+				   type_name(v));
+			problem_hint(p,
+				     "leave it out (false) unless the partition must share cores "
+				     "with another kernel");
+			free(sub);
+			pp->invalid |= PLAN_F_CPUS;
+		} else {
+			pp->smt_split = json_object_get_boolean(v);
+		}
+	}
 }
 
 static void parse_top(struct ctx *c, struct plan *plan, struct json_object *root)
@@ -982,6 +1000,7 @@ struct json_object *plan_to_json(const struct plan *plan)
 			json_object_array_add(d, json_object_new_string(pp->devices[j]));
 		json_object_object_add(p, "devices", d);
 		json_object_object_add(p, "autostart", json_object_new_boolean(pp->autostart));
+		json_object_object_add(p, "smt_split", json_object_new_boolean(pp->smt_split));
 		json_object_array_add(arr, p);
 	}
 	json_object_object_add(o, "partitions", arr);

@@ -8,7 +8,7 @@
  *   - parses a plan (plan_parse, plan_load_file), checking the schema rules
  *     in C and reporting every problem with its JSON path;
  *   - reads the live machine (inventory_read): CPU and NUMA topology from
- *     sysfs, pool and partitions from the kpart kernfs interface;
+ *     sysfs, cores, pool and partitions from the kpart kernfs interface;
  *   - validates a plan against the live machine (plan_validate), placing
  *     partitions that ask for a CPU count instead of a cpulist;
  *   - diffs a validated plan against the live machine into an ordered list
@@ -169,6 +169,9 @@ struct plan_partition {
 	char **devices;
 	size_t ndevices;
 	bool autostart;
+	/* May split a core's hardware threads with the boot kernel or another
+	 * partition (the kernel's NAME/smt_split); default false. */
+	bool smt_split;
 	char *description;
 };
 
@@ -229,6 +232,14 @@ struct inv_partition {
 	/* Not from the kernel: partd sets this for partitions an operator
 	 * stopped, so plan_diff does not start them again. */
 	bool hold;
+	bool smt_split; /* NAME/smt_split is 1 (false when the file is absent) */
+};
+
+/* Where inventory_read found the grouping of CPUs into cores. */
+enum inv_cores_source {
+	CORES_NONE,  /* nowhere: every CPU counts as a core of its own */
+	CORES_SYSFS, /* cpuN/topology/thread_siblings_list of online CPUs */
+	CORES_KPART, /* the kpart root file cpu_cores (online and offline CPUs) */
 };
 
 /* The live machine. */
@@ -256,6 +267,17 @@ struct inventory {
 	/* Bytes of the pool not promised to any partition (pool_available), or
 	 * pool_size - the partitions' memory when the kernel has no such file. */
 	uint64_t pool_available;
+	/*
+	 * Hardware threads: sibling[c] is the next CPU of c's core, in a
+	 * circle (sibling[c] == c for a CPU that is a core of its own, or of
+	 * whose core nothing is known). Set with inventory_add_core().
+	 */
+	unsigned *sibling;	   /* [ncpus] */
+	unsigned threads_per_core; /* most threads of one core; 1 without SMT */
+	enum inv_cores_source cores_source;
+	/* The module predates smt_split (inventory_read found no cpu_cores
+	 * file): it keeps no cores whole and has no NAME/smt_split to write. */
+	bool no_smt_split;
 };
 
 /*
@@ -273,13 +295,26 @@ void inventory_free(struct inventory *inv);
 struct inventory *inventory_new(void);
 /* Mark cpu present on node (node may be -1). */
 int inventory_add_cpu(struct inventory *inv, unsigned cpu, int node);
+/*
+ * Make the present CPUs of threads one core (hardware threads that share
+ * it). CPUs that already belong to a core of several threads, or that are
+ * not present, are left out. Returns 0, -ENOMEM.
+ */
+int inventory_add_core(struct inventory *inv, const struct cpuset *threads);
+/* Add the CPUs of c's core (c included) to out. Returns 0, -ENOMEM. */
+int inventory_core_of(const struct inventory *inv, unsigned c, struct cpuset *out);
+/* Number of threads of c's core (1 for a CPU of its own). */
+unsigned inventory_core_size(const struct inventory *inv, unsigned c);
 /* Add a partition with empty strings and state stopped; keeps parts sorted. */
 struct inv_partition *inventory_add_partition(struct inventory *inv, const char *name);
 /* Call after the last inventory_add_partition of a batch (sorts). */
 void inventory_sort(struct inventory *inv);
 struct inv_partition *inventory_find(const struct inventory *inv, const char *name);
 void inventory_remove_partition(struct inventory *inv, const char *name);
-/* {"kernfs_version","cpus":{...},"numa_nodes":[...],"pool":{...},"partitions":[...]} */
+/*
+ * {"kernfs_version","cpus":{...,"threads_per_core","cores":[cpulist...],
+ * "cores_from"},"numa_nodes":[...],"pool":{...},"partitions":[...]}
+ */
 struct json_object *inventory_to_json(const struct inventory *inv);
 struct json_object *inv_partition_to_json(const struct inv_partition *p);
 
@@ -306,7 +341,7 @@ enum plan_phase {
 	PHASE_STOP,	 /* stop partitions that are removed or must change */
 	PHASE_RELEASE,	 /* give back CPUs and memory, delete removed partitions */
 	PHASE_CREATE,	 /* mkdir new partitions */
-	PHASE_CONFIGURE, /* write cpus, memory, kernel, initrd, cmdline, console */
+	PHASE_CONFIGURE, /* write smt_split, cpus, memory, kernel, initrd, cmdline, console */
 	PHASE_START,	 /* start what should run */
 };
 
@@ -314,14 +349,15 @@ struct plan_action {
 	enum plan_action_type type;
 	enum plan_phase phase;
 	char name[KPART_NAME_MAX];
-	const char *attr; /* ACT_SET: "cpus", "memory", "kernel", ... */
+	const char *attr; /* ACT_SET: "cpus", "smt_split", "memory", "kernel", ... */
 	char *value;	  /* ACT_SET: what to write */
 	char *old;	  /* ACT_SET: the value before (for undo and display) */
 	char *why;	  /* short reason, e.g. "not in plan", "autostart" */
 	/* ACT_STOP: the state before (undo starts it again if it ran).
-	 * ACT_DELETE: kernel/initrd/cmdline/console to restore on undo. */
+	 * ACT_DELETE: kernel/initrd/cmdline/console/smt_split to restore on
+	 * undo ("" = leave unset). */
 	enum part_state old_state;
-	char *restore[4];
+	char *restore[5];
 };
 
 struct plan_actions {

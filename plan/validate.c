@@ -4,6 +4,11 @@
  * partitions that ask for a CPU count. Linear in CPUs + partitions: CPU
  * ownership is an array indexed by CPU, names go through a hash map, files
  * are checked once per distinct path.
+ *
+ * Hardware threads of a core stay with one kernel (the kernel refuses a
+ * cpus write that splits a core unless the partition's smt_split is 1): a
+ * cpulist that splits a core is an error, placement takes whole cores,
+ * unless the partition has "smt_split": true.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +29,8 @@ struct vctx {
 	int *owner;	      /* [inv->ncpus]: plan partition index, OWN_FREE or OWN_BOOT */
 	int *live_owner;      /* [inv->ncpus]: inventory partition index or -1 */
 	unsigned *node_free;  /* [nnodes]: free CPUs per node */
+	unsigned *node_whole; /* [nnodes]: free CPUs per node whose cores are wholly free */
+	unsigned tpc;	      /* threads per core when all cores have as many, else 0 */
 	size_t *cpu_problems; /* indexes into ps->v that get a "free CPUs" hint */
 	size_t ncpu_problems, capcpu_problems;
 	int oom;
@@ -45,6 +52,45 @@ static void note_cpu_problem(struct vctx *v, struct problem *p)
 		v->capcpu_problems = cap;
 	}
 	v->cpu_problems[v->ncpu_problems++] = (size_t)(p - v->ps->v);
+}
+
+/* ------------------------------------------------------------------ cores */
+
+static unsigned sibling(const struct vctx *v, unsigned c)
+{
+	return v->inv->sibling ? v->inv->sibling[c] : c;
+}
+
+/* Every thread of c's core is free for a partition: unclaimed, not CPU 0. */
+static bool core_free(const struct vctx *v, unsigned c)
+{
+	unsigned t = c;
+
+	do {
+		if (t == 0 || v->owner[t] != OWN_FREE)
+			return false;
+		t = sibling(v, t);
+	} while (t != c);
+	return true;
+}
+
+/* Give present CPU c to who (a plan partition index or OWN_BOOT), keeping the free counts. */
+static void claim(struct vctx *v, unsigned c, int who)
+{
+	if (v->owner[c] == OWN_FREE && c) {
+		if (core_free(v, c)) {
+			unsigned t = c;
+
+			do {
+				if (v->inv->cpu_node[t] >= 0)
+					v->node_whole[v->inv->cpu_node[t]]--;
+				t = sibling(v, t);
+			} while (t != c);
+		}
+		if (v->inv->cpu_node[c] >= 0)
+			v->node_free[v->inv->cpu_node[c]]--;
+	}
+	v->owner[c] = who;
 }
 
 static char *fmt_set(const struct cpuset *s)
@@ -127,9 +173,7 @@ static void check_list(struct vctx *v, struct plan_partition *pp)
 			else if (o != other)
 				extra_others = true;
 		} else {
-			v->owner[c] = (int)pp->index;
-			if (v->inv->cpu_node[c] >= 0)
-				v->node_free[v->inv->cpu_node[c]]--;
+			claim(v, (unsigned)c, (int)pp->index);
 		}
 	}
 	if (!cpuset_empty(&boot0)) {
@@ -206,33 +250,132 @@ static bool keep_live(struct vctx *v, struct plan_partition *pp)
 			return false;
 		if (pp->numa_node >= 0 && v->inv->cpu_node[c] != pp->numa_node)
 			return false;
+		/* whole cores only, unless the partition may split them */
+		for (unsigned t = sibling(v, (unsigned)c); !pp->smt_split && t != (unsigned)c;
+		     t = sibling(v, t))
+			if (!cpuset_test(&ip->cpus, t))
+				return false;
 	}
-	for (c = cpuset_next(&ip->cpus, 0); c >= 0; c = cpuset_next(&ip->cpus, (unsigned)c + 1)) {
-		v->owner[c] = (int)pp->index;
-		if (v->inv->cpu_node[c] >= 0)
-			v->node_free[v->inv->cpu_node[c]]--;
-	}
+	for (c = cpuset_next(&ip->cpus, 0); c >= 0; c = cpuset_next(&ip->cpus, (unsigned)c + 1))
+		claim(v, (unsigned)c, (int)pp->index);
 	cpuset_copy(&pp->cpus, &ip->cpus);
 	pp->placed = true;
 	return true;
 }
 
-/* Take n free CPUs from set, lowest first, scanning from *cursor. */
-static void take_from(struct vctx *v, struct plan_partition *pp, const struct cpuset *set,
-		      unsigned *cursor, unsigned n)
+/*
+ * Take n free CPUs from set for pp, lowest first: whole free cores, scanning
+ * from *cursor (a core larger than what is still missing is passed over);
+ * with smt_split, then single free CPUs, those of cores split already before
+ * those of whole ones. Below *cursor every CPU is claimed or in a core that
+ * is not wholly free, and stays so. Takes nothing unless all n are found;
+ * returns how many are missing.
+ */
+static unsigned take_from(struct vctx *v, struct plan_partition *pp, const struct cpuset *set,
+			  unsigned *cursor, unsigned n)
 {
-	int c;
+	struct cpuset pick;
+	unsigned left = n, skipped = ~0u >> 1, stop, t;
+	int c, pass;
 
-	for (c = cpuset_next(set, *cursor); c >= 0 && n; c = cpuset_next(set, (unsigned)c + 1)) {
-		if (c == 0 || v->owner[c] != OWN_FREE)
+	cpuset_init(&pick);
+	for (c = cpuset_next(set, *cursor); c >= 0 && left; c = cpuset_next(set, (unsigned)c + 1)) {
+		unsigned size = 0;
+		bool within = true;
+
+		if (c == 0 || v->owner[c] != OWN_FREE || cpuset_test(&pick, (unsigned)c) ||
+		    !core_free(v, (unsigned)c))
 			continue;
-		v->owner[c] = (int)pp->index;
-		if (v->inv->cpu_node[c] >= 0)
-			v->node_free[v->inv->cpu_node[c]]--;
-		cpuset_set(&pp->cpus, (unsigned)c);
-		n--;
+		t = (unsigned)c;
+		do {
+			within &= cpuset_test(set, t);
+			size++;
+			t = sibling(v, t);
+		} while (t != (unsigned)c);
+		if (!within)
+			continue;
+		if (size > left) {
+			if ((unsigned)c < skipped)
+				skipped = (unsigned)c;
+			continue;
+		}
+		do {
+			cpuset_set(&pick, t);
+			t = sibling(v, t);
+		} while (t != (unsigned)c);
+		left -= size;
 	}
-	*cursor = c >= 0 ? (unsigned)c : ~0u >> 1;
+	stop = c >= 0 ? (unsigned)c : ~0u >> 1;
+	for (pass = 0; pp->smt_split && left && pass < 2; pass++)
+		for (c = cpuset_next(set, 1); c >= 0 && left; c = cpuset_next(set, (unsigned)c + 1))
+			if (v->owner[c] == OWN_FREE && !cpuset_test(&pick, (unsigned)c) &&
+			    (pass || !core_free(v, (unsigned)c))) {
+				cpuset_set(&pick, (unsigned)c);
+				left--;
+			}
+	if (!left) {
+		for (c = cpuset_next(&pick, 0); c >= 0; c = cpuset_next(&pick, (unsigned)c + 1))
+			claim(v, (unsigned)c, (int)pp->index);
+		cpuset_or(&pp->cpus, &pick);
+		*cursor = skipped < stop ? skipped : stop;
+	}
+	cpuset_free(&pick);
+	return left;
+}
+
+/* CPUs of node (all nodes when node < 0) that pp may be given. */
+static unsigned usable(const struct vctx *v, const struct plan_partition *pp, int node)
+{
+	const unsigned *count = pp->smt_split ? v->node_free : v->node_whole;
+	unsigned n, total = 0;
+
+	if (node >= 0)
+		return count[node];
+	for (n = 0; n < v->inv->nnodes; n++)
+		total += count[n];
+	return total;
+}
+
+/* A count that whole cores cannot make on a machine whose cores have tpc threads each. */
+static bool count_splits(const struct vctx *v, struct plan_partition *pp)
+{
+	unsigned lo, t = v->tpc;
+	char *path;
+	struct problem *p;
+
+	if (pp->smt_split || t < 2 || pp->cpu_count % t == 0)
+		return false;
+	lo = pp->cpu_count / t * t;
+	path = kp_asprintf("/partitions/%zu/cpus/count", pp->index);
+	p = problem_add(v->ps, PROBLEM_ERROR, path,
+			"count %u would split a core: this machine has %u threads per core",
+			pp->cpu_count, t);
+	if (lo)
+		problem_hint(p, "ask for %u or %u CPUs, or set \"smt_split\": true", lo, lo + t);
+	else
+		problem_hint(p, "ask for %u CPUs, or set \"smt_split\": true", t);
+	pp->invalid |= PLAN_F_CPUS;
+	free(path);
+	return true;
+}
+
+/* Whole free cores add up to other counts (cores of different sizes). */
+static void no_exact_fit(struct vctx *v, struct plan_partition *pp, const char *path, int node)
+{
+	struct problem *p;
+
+	const char *cpus = pp->cpu_count == 1 ? "CPU" : "CPUs";
+
+	if (node >= 0)
+		p = problem_add(v->ps, PROBLEM_ERROR, path,
+				"no whole free cores of NUMA node %d add up to exactly %u %s", node,
+				pp->cpu_count, cpus);
+	else
+		p = problem_add(v->ps, PROBLEM_ERROR, path,
+				"no whole free cores of this machine add up to exactly %u %s",
+				pp->cpu_count, cpus);
+	problem_hint(p, "ask for one more or one less CPU, or set \"smt_split\": true");
+	pp->invalid |= PLAN_F_CPUS;
 }
 
 /* Who holds the CPUs of node (or all nodes when node < 0): boot kernel and plan partitions. */
@@ -301,8 +444,11 @@ static void place_all(struct vctx *v)
 		struct plan_partition *pp = &plan->parts[i];
 		char *path;
 		int node = pp->numa_node;
+		/* say "whole cores" where free CPUs of split cores do not count */
+		bool whole = !pp->smt_split && v->inv->threads_per_core > 1;
 
-		if (pp->cpus_mode != PLAN_CPUS_COUNT || (pp->invalid & PLAN_F_CPUS) || pp->placed)
+		if (pp->cpus_mode != PLAN_CPUS_COUNT || (pp->invalid & PLAN_F_CPUS) || pp->placed ||
+		    count_splits(v, pp))
 			continue;
 		path = kp_asprintf("/partitions/%zu/cpus", pp->index);
 		if (node >= 0 &&
@@ -322,35 +468,41 @@ static void place_all(struct vctx *v)
 			unsigned n;
 
 			for (n = 0; n < v->inv->nnodes; n++)
-				if (v->node_free[n] >= pp->cpu_count)
+				if (usable(v, pp, (int)n) >= pp->cpu_count)
 					break;
 			if (n < v->inv->nnodes)
 				node = (int)n;
 		}
-		if (node >= 0 && v->node_free[node] >= pp->cpu_count) {
-			take_from(v, pp, &v->inv->node_cpus[node], &cursor[node], pp->cpu_count);
-			pp->placed = true;
+		if (node >= 0 && usable(v, pp, node) >= pp->cpu_count) {
+			if (take_from(v, pp, &v->inv->node_cpus[node], &cursor[node],
+				      pp->cpu_count))
+				no_exact_fit(v, pp, path, node);
+			else
+				pp->placed = true;
 		} else if (pp->numa_node < 0) {
-			unsigned total = 0, n;
+			unsigned total = usable(v, pp, -1);
 
-			for (n = 0; n < v->inv->nnodes; n++)
-				total += v->node_free[n];
 			if (total >= pp->cpu_count) {
 				struct problem *p;
 
-				take_from(v, pp, &v->inv->present, &global_cursor, pp->cpu_count);
+				if (take_from(v, pp, &v->inv->present, &global_cursor,
+					      pp->cpu_count)) {
+					no_exact_fit(v, pp, path, -1);
+					free(path);
+					continue;
+				}
 				pp->placed = true;
 				p = problem_add(v->ps, PROBLEM_WARNING, path,
-						"no single NUMA node has %u free CPUs; the "
+						"no single NUMA node has %u free CPUs%s; the "
 						"partition spans nodes",
-						pp->cpu_count);
+						pp->cpu_count, whole ? " in whole cores" : "");
 				problem_hint(p, "give it a numa_node, or fewer CPUs");
 			} else {
 				char *h = node_holders(v, -1);
 				struct problem *p = problem_add(
 				    v->ps, PROBLEM_ERROR, path,
-				    "needs %u CPUs but only %u are free on this machine",
-				    pp->cpu_count, total);
+				    "needs %u CPUs but only %u are free%s on this machine",
+				    pp->cpu_count, total, whole ? " in whole cores" : "");
 
 				problem_holder(p, "%s", h ? h : "nothing");
 				problem_hint(p, "lower the count, or shrink other partitions");
@@ -361,8 +513,9 @@ static void place_all(struct vctx *v)
 			char *h = node_holders(v, node), *nc = fmt_set(&v->inv->node_cpus[node]);
 			struct problem *p = problem_add(
 			    v->ps, PROBLEM_ERROR, path,
-			    "needs %u CPUs on NUMA node %d but only %u of its CPUs (%s) are free",
-			    pp->cpu_count, node, v->node_free[node], nc);
+			    "needs %u CPUs on NUMA node %d but only %u of its CPUs (%s) are free%s",
+			    pp->cpu_count, node, usable(v, pp, node), nc,
+			    whole ? " in whole cores" : "");
 
 			problem_holder(p, "%s", h ? h : "nothing");
 			problem_hint(p,
@@ -376,6 +529,138 @@ static void place_all(struct vctx *v)
 		free(path);
 	}
 	free(cursor);
+}
+
+/* Who holds the CPUs of s once placement is done, for a problem's "held by". */
+static char *sibling_holders(struct vctx *v, const struct cpuset *s)
+{
+	struct cpuset none;
+	char *out = NULL, *t, *lbl = NULL, *b;
+	bool zero = false, boot = false, others = false;
+	int c, part = -1;
+
+	cpuset_init(&none);
+	for (c = cpuset_next(s, 0); c >= 0; c = cpuset_next(s, (unsigned)c + 1)) {
+		int o = v->owner[c];
+
+		if (c == 0)
+			zero = true;
+		else if (o == OWN_BOOT)
+			boot = true;
+		else if (o == OWN_FREE)
+			cpuset_set(&none, (unsigned)c);
+		else if (part < 0)
+			part = o;
+		else if (o != part)
+			others = true;
+	}
+	if (zero)
+		out = strdup("the boot kernel (CPU 0 always stays with it)");
+	if (boot) {
+		b = fmt_set(&v->plan->boot_cpus);
+		t = kp_asprintf("%s%sthe boot kernel (/boot_cpus is \"%s\")", out ? out : "",
+				out ? "; " : "", b);
+		free(b);
+		free(out);
+		out = t;
+	}
+	if (part >= 0) {
+		lbl = part_label(&v->plan->parts[part]);
+		t = kp_asprintf("%s%s%s in this plan%s", out ? out : "", out ? "; " : "",
+				lbl ? lbl : "?", others ? " and others" : "");
+		free(lbl);
+		free(out);
+		out = t;
+	}
+	if (!cpuset_empty(&none)) {
+		b = fmt_set(&none);
+		t = kp_asprintf("%s%sthe boot kernel (no partition of this plan gets %s %s)",
+				out ? out : "", out ? "; " : "", plural(&none), b);
+		free(b);
+		free(out);
+		out = t;
+	}
+	cpuset_free(&none);
+	return out;
+}
+
+/*
+ * The kernel refuses cpus that split a core unless smt_split is 1: check
+ * what each partition got against the threads of its cores, once every CPU
+ * has its owner (cpulists, boot_cpus and placement).
+ */
+static void check_cores(struct vctx *v, struct plan_partition *pp)
+{
+	struct cpuset missing, add, drop;
+	unsigned first = 0, first_sib = 0, t;
+	char *path, *m = NULL, *h, *a, *d;
+	struct problem *p;
+	bool any = false;
+	int c;
+
+	if (v->inv->threads_per_core < 2)
+		return;
+	cpuset_init(&missing);
+	cpuset_init(&add);
+	cpuset_init(&drop);
+	for (c = cpuset_next(&pp->cpus, 0); c >= 0; c = cpuset_next(&pp->cpus, (unsigned)c + 1)) {
+		if ((unsigned)c >= v->inv->ncpus)
+			continue;
+		for (t = sibling(v, (unsigned)c); t != (unsigned)c; t = sibling(v, t)) {
+			if (cpuset_test(&pp->cpus, t))
+				continue;
+			if (!any) {
+				first = (unsigned)c;
+				first_sib = t;
+				any = true;
+			}
+			cpuset_set(&missing, t);
+			/* a free sibling can be added; others need this CPU dropped */
+			if (t && v->owner[t] == OWN_FREE)
+				cpuset_set(&add, t);
+			else
+				cpuset_set(&drop, (unsigned)c);
+		}
+	}
+	if (!any)
+		goto out;
+	path = kp_asprintf("/partitions/%zu/cpus", pp->index);
+	cpuset_clear(&missing, first_sib);
+	if (!cpuset_empty(&missing)) {
+		char *rest = fmt_set(&missing);
+
+		m = kp_asprintf(" (nor %s %s, other threads of its cores)", plural(&missing), rest);
+		free(rest);
+	}
+	cpuset_set(&missing, first_sib);
+	p = problem_add(v->ps, pp->smt_split ? PROBLEM_WARNING : PROBLEM_ERROR, path,
+			"CPU %u shares a core with CPU %u, which this partition does not get%s",
+			first, first_sib, m ? m : "");
+	free(m);
+	h = sibling_holders(v, &missing);
+	problem_holder(p, "%s", h ? h : "?");
+	free(h);
+	if (pp->smt_split) {
+		problem_hint(p, "\"smt_split\" is true: the kernels on both sides share the "
+				"core's caches, TLBs and branch predictors; give the partition "
+				"whole cores to keep them apart");
+	} else {
+		a = cpuset_empty(&add) ? NULL : fmt_set(&add);
+		d = cpuset_empty(&drop) ? NULL : fmt_set(&drop);
+		m = a ? kp_asprintf("add %s %s, ", plural(&add), a) : NULL;
+		h = d ? kp_asprintf("drop %s %s, ", plural(&drop), d) : NULL;
+		problem_hint(p, "%s%sor set \"smt_split\": true", m ? m : "", h ? h : "");
+		free(m);
+		free(h);
+		free(a);
+		free(d);
+		pp->invalid |= PLAN_F_CPUS;
+	}
+	free(path);
+out:
+	cpuset_free(&missing);
+	cpuset_free(&add);
+	cpuset_free(&drop);
 }
 
 /* Add "free CPUs ..." hints to the CPU problems once placement is known. */
@@ -784,15 +1069,26 @@ size_t plan_validate(struct plan *plan, const struct inventory *inv, struct prob
 	v.owner = malloc((inv->ncpus + 1) * sizeof(*v.owner));
 	v.live_owner = malloc((inv->ncpus + 1) * sizeof(*v.live_owner));
 	v.node_free = calloc(inv->nnodes + 1, sizeof(*v.node_free));
-	if (!v.owner || !v.live_owner || !v.node_free) {
+	v.node_whole = calloc(inv->nnodes + 1, sizeof(*v.node_whole));
+	if (!v.owner || !v.live_owner || !v.node_free || !v.node_whole) {
 		v.oom = 1;
 		goto out;
 	}
 	for (c = 0; c < (int)inv->ncpus; c++) {
 		v.owner[c] = OWN_FREE;
 		v.live_owner[c] = -1;
-		if (cpuset_test(&inv->present, (unsigned)c) && inv->cpu_node[c] >= 0 && c != 0)
-			v.node_free[inv->cpu_node[c]]++;
+	}
+	v.tpc = inv->threads_per_core > 1 ? inv->threads_per_core : 1;
+	for (c = cpuset_next(&inv->present, 0); c >= 0;
+	     c = cpuset_next(&inv->present, (unsigned)c + 1)) {
+		if (inv->threads_per_core > 1 && v.tpc &&
+		    inventory_core_size(inv, (unsigned)c) != v.tpc)
+			v.tpc = 0; /* cores of different sizes */
+		if (inv->cpu_node[c] < 0 || c == 0)
+			continue;
+		v.node_free[inv->cpu_node[c]]++;
+		if (core_free(&v, (unsigned)c)) /* not CPU 0's */
+			v.node_whole[inv->cpu_node[c]]++;
 	}
 	for (i = 0; i < inv->nparts; i++) {
 		const struct cpuset *s = &inv->parts[i].cpus;
@@ -815,15 +1111,29 @@ size_t plan_validate(struct plan *plan, const struct inventory *inv, struct prob
 			}
 			continue;
 		}
-		if (v.owner[c] == OWN_FREE && c && inv->cpu_node[c] >= 0)
-			v.node_free[inv->cpu_node[c]]--;
-		v.owner[c] = OWN_BOOT;
+		claim(&v, (unsigned)c, OWN_BOOT);
 	}
 	for (i = 0; i < plan->nparts; i++)
 		if (plan->parts[i].cpus_mode == PLAN_CPUS_LIST &&
 		    !(plan->parts[i].invalid & PLAN_F_CPUS))
 			check_list(&v, &plan->parts[i]);
 	place_all(&v);
+	for (i = 0; i < plan->nparts && inv->no_smt_split; i++)
+		if (plan->parts[i].smt_split) {
+			char *path = kp_asprintf("/partitions/%zu/smt_split", i);
+			struct problem *p = problem_add(
+			    ps, PROBLEM_WARNING, path,
+			    "this kpart module predates smt_split (it has no cpu_cores "
+			    "file): it keeps no cores whole, and smt_split is not written");
+
+			problem_hint(p, "a newer kpart module keeps the other partitions' cores "
+					"whole");
+			free(path);
+		}
+	for (i = 0; i < plan->nparts; i++)
+		if ((plan->parts[i].cpus_mode == PLAN_CPUS_LIST || plan->parts[i].placed) &&
+		    !(plan->parts[i].invalid & PLAN_F_CPUS))
+			check_cores(&v, &plan->parts[i]);
 	add_free_hints(&v);
 
 	/* Memory. */
@@ -857,6 +1167,7 @@ out:
 	free(v.owner);
 	free(v.live_owner);
 	free(v.node_free);
+	free(v.node_whole);
 	free(v.cpu_problems);
 	return ps->nerrors;
 }
