@@ -58,13 +58,30 @@ console_dev() {
 	shift
 	python3 "$HERE/console_device.py" "$T/dev/kpart-console/web" "$rec" -- "$@"
 }
-typed() { printf 'hello\n'; sleep 1; printf 'not sent\035after'; }
+# typed: a line, then, once partctl has shown the device's echo of it (or
+# after 20 s), more text with Ctrl-] in the middle. Waiting for the echo
+# instead of sleeping keeps a loaded machine from folding both writes into
+# one read, after which partctl detaches before the echo can come back.
+typed() {
+	local i=0
+	printf 'hello\n'
+	while ! grep -q '^hello' "$T/console.out" 2>/dev/null && [ $i -lt 200 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	printf 'not sent\035after'
+}
 nothing_typed() { printf ''; }
-# console_run RECORD INPUT PARTCTL_ARGS...: partctl with INPUT's output as keyboard
+# console_run RECORD INPUT PARTCTL_ARGS...: partctl with INPUT's output as
+# keyboard; its output goes through $T/console.out, which INPUT may watch
 console_run() {
-	local rec=$1 input=$2
+	local rec=$1 input=$2 rc=0
 	shift 2
-	"$input" | console_dev "$rec" "$PARTCTL" -r "$T/root" --dev "$T/dev" "$@"
+	: >"$T/console.out"
+	"$input" | console_dev "$rec" "$PARTCTL" -r "$T/root" --dev "$T/dev" "$@" \
+		>"$T/console.out" 2>&1 || rc=$?
+	cat "$T/console.out"
+	return $rc
 }
 # sent_exactly RECORD WANT: the device received exactly WANT (a printf format)
 sent_exactly() {
@@ -76,6 +93,7 @@ sent_exactly() {
 }
 # Self-test of the stand-in and the check: a client that forwards
 # everything, Ctrl-] and what follows included, must not pass.
+echo hello >"$T/console.out"	# typed waits for the echo: there is none here
 typed | console_dev "$T/selftest.rec" bash -c 'cat >"$1"' _ "$T/dev/kpart-console/web"
 sent_exactly "$T/selftest.rec" 'hello\nnot sent\035after' ||
 	fail "self-test: the console stand-in did not record all that was written to it"
