@@ -2,42 +2,30 @@
 /*
  * x86 boot protocol work for kpart partitions: everything that turns a
  * bzImage, an initrd and a command line into a partition ready to enter.
- *
- * Partition memory layout (offsets from the partition base):
- *
- *   0x000000  setup_data header + struct kpart_desc   (KPART_OFF_DESC)
- *   0x002000  boot_params, the "zero page"             (KPART_OFF_BOOT_PARAMS)
- *   0x003000  kernel command line                      (KPART_OFF_CMDLINE)
- *   0x004000  entry GDT and descriptor-table pointers  (KPART_OFF_GDT)
- *   0x005000  per-CPU entry stacks, 256 B each         (KPART_OFF_STACKS)
- *   0x010000  identity page tables                     (KPART_OFF_PGTABLE)
- *   0x100000  channel area for the IPI rings           (KPART_OFF_CHANNEL)
- *   0x200000  kernel (bzImage payload), then free RAM  (KPART_BOOT_AREA)
- *   top       initrd, page aligned, at the end of the partition
- *
- * The first 2 MiB (the boot area) are reserved in the application kernel's
- * e820 map; the rest is RAM.
+ * Where each piece goes in the partition's boot area: layout.h.
  */
 #ifndef KPART_BOOT_X86_H
 #define KPART_BOOT_X86_H
 
+#ifndef __ASSEMBLY__
 #include <linux/types.h>
+#endif
+#include "layout.h"
+
+/*
+ * For the entry path's fault handler (entry.S), which finds the descriptor
+ * behind the setup_data header; checked against the C layout in
+ * bootparams.c.
+ */
+#define KPART_SETUP_DATA_SIZE		16
+#define KPART_DESC_ENTRY_FAULT		200
+#define KPART_DESC_ENTRY_FAULT_RIP	208
+#define KPART_DESC_ENTRY_FAULT_ERROR	216
+
+#ifndef __ASSEMBLY__
 #include <asm/bootparam.h>
 #include <asm/page.h>
 #include <asm/kpart.h>
-
-#define KPART_OFF_DESC		0x000000UL
-#define KPART_OFF_BOOT_PARAMS	0x002000UL
-#define KPART_OFF_CMDLINE	0x003000UL
-#define KPART_CMDLINE_MAX	2048
-#define KPART_OFF_GDT		0x004000UL
-#define KPART_OFF_STACKS	0x005000UL
-#define KPART_STACK_SIZE	256
-#define KPART_OFF_PGTABLE	0x010000UL
-#define KPART_PGTABLE_END	0x100000UL
-#define KPART_OFF_CHANNEL	0x100000UL
-#define KPART_CHANNEL_SIZE	0x100000UL
-#define KPART_BOOT_AREA		0x200000UL
 
 /* Smallest partition worth trying: boot area plus a tiny kernel */
 #define KPART_MIN_MEMORY	(16UL << 20)
@@ -54,6 +42,7 @@ struct kpart_bzimage {
 	u32 cmdline_size;
 	u16 version;
 	bool above_4g;			/* initrd and cmdline may sit above 4 GiB */
+	bool la57;			/* built with 5-level paging (XLF_5LEVEL_ENABLED) */
 };
 
 /* What to load, where */
@@ -72,8 +61,10 @@ struct kpart_boot_spec {
 
 int kpart_bzimage_parse(const void *buf, size_t len, struct kpart_bzimage *img,
 			const char **why);
-u64 kpart_kernel_load_addr(phys_addr_t base, const struct kpart_bzimage *img);
-u64 kpart_kernel_end(phys_addr_t base, const struct kpart_bzimage *img);
+u64 kpart_kernel_load_addr(phys_addr_t base, u32 nr_cpus,
+			   const struct kpart_bzimage *img);
+u64 kpart_kernel_end(phys_addr_t base, u32 nr_cpus,
+		     const struct kpart_bzimage *img);
 int kpart_build_boot_area(const struct kpart_boot_spec *spec, const char **why);
 u64 kpart_entry_tables(phys_addr_t base);
 
@@ -83,6 +74,8 @@ int kpart_build_pgtable(phys_addr_t base, u64 size, u64 *root, const char **why)
 /* Entry path, boot-x86/entry.S: never returns */
 void kpart_enter(u64 cr3, u64 entry, u64 arg, u64 stack, u64 tables);
 extern const char kpart_enter_end[];
+extern const char kpart_entry_vectors[];	/* 16-byte stub per vector */
+extern const char kpart_entry_test_fault[];	/* ud2, for the fault test */
 
 static inline struct kpart_desc *kpart_desc_of(phys_addr_t base)
 {
@@ -90,4 +83,12 @@ static inline struct kpart_desc *kpart_desc_of(phys_addr_t base)
 				     sizeof(struct setup_data));
 }
 
+/* The partition's CPU mailboxes, nr_cpus of them */
+static inline struct kpart_cpu_mailbox *kpart_mailboxes_of(phys_addr_t base,
+							   u32 nr_cpus)
+{
+	return __va(base + kpart_mailboxes_off(nr_cpus));
+}
+
+#endif /* !__ASSEMBLY__ */
 #endif /* KPART_BOOT_X86_H */

@@ -10,6 +10,8 @@
 #include <linux/string.h>
 #include <linux/timekeeping.h>
 #include <asm/e820/types.h>
+#include <asm/pgtable.h>
+#include <asm/processor.h>
 #include <asm/segment.h>
 #include "boot-x86.h"
 
@@ -26,9 +28,49 @@ struct entry_tables {
 	u16 gdt_limit;
 	u64 gdt_base;
 	u16 idt_pad[3];
-	u16 idt_limit;		/* 0: any exception before the kernel's own IDT */
-	u64 idt_base;		/*    shuts the CPU down, not the machine */
+	u16 idt_limit;
+	u64 idt_base;
 } __packed;
+
+/* A 64-bit interrupt gate */
+struct entry_gate {
+	u16 offset_low;
+	u16 selector;
+	u8 ist;
+	u8 type;		/* present, DPL 0, interrupt gate: 0x8e */
+	u16 offset_mid;
+	u32 offset_high;
+	u32 reserved;
+} __packed;
+
+/*
+ * The entry IDT: every exception vector goes to its stub in entry.S at
+ * the module's address, which the entry page table maps (pgtable.c).
+ */
+static void fill_entry_idt(phys_addr_t base)
+{
+	struct entry_gate *g = __va(base + KPART_OFF_IDT);
+	unsigned int v;
+
+	BUILD_BUG_ON(sizeof(struct setup_data) != KPART_SETUP_DATA_SIZE);
+	BUILD_BUG_ON(offsetof(struct kpart_desc, entry_fault) != KPART_DESC_ENTRY_FAULT);
+	BUILD_BUG_ON(offsetof(struct kpart_desc, entry_fault_rip) != KPART_DESC_ENTRY_FAULT_RIP);
+	BUILD_BUG_ON(offsetof(struct kpart_desc, entry_fault_error) !=
+		     KPART_DESC_ENTRY_FAULT_ERROR);
+	BUILD_BUG_ON(KPART_OFF_IDT + KPART_IDT_VECTORS * sizeof(*g) > KPART_OFF_CPUS_SMALL);
+
+	for (v = 0; v < KPART_IDT_VECTORS; v++) {
+		u64 addr = (unsigned long)kpart_entry_vectors + 16 * v;
+
+		g[v] = (struct entry_gate) {
+			.offset_low = addr & 0xffff,
+			.selector = 0x10,
+			.type = 0x8e,
+			.offset_mid = (addr >> 16) & 0xffff,
+			.offset_high = addr >> 32,
+		};
+	}
+}
 
 static void fill_entry_tables(phys_addr_t base)
 {
@@ -39,6 +81,9 @@ static void fill_entry_tables(phys_addr_t base)
 	memset(t, 0, sizeof(*t));
 	t->gdt_limit = sizeof(entry_gdt) - 1;
 	t->gdt_base = base + KPART_OFF_GDT;
+	fill_entry_idt(base);
+	t->idt_limit = KPART_IDT_VECTORS * sizeof(struct entry_gate) - 1;
+	t->idt_base = base + KPART_OFF_IDT;
 }
 
 /* Physical address of the gdtr, followed by the idtr 16 bytes later */
@@ -52,7 +97,11 @@ static void fill_desc(const struct kpart_boot_spec *spec)
 {
 	struct setup_data *sd = __va(spec->base + KPART_OFF_DESC);
 	struct kpart_desc *d = kpart_desc_of(spec->base);
+	struct kpart_cpu_mailbox *mb = kpart_mailboxes_of(spec->base, spec->nr_cpus);
 	unsigned int i;
+
+	BUILD_BUG_ON(sizeof(*mb) != KPART_MAILBOX_SIZE);
+	BUILD_BUG_ON(sizeof(*sd) + sizeof(*d) > KPART_OFF_BOOT_PARAMS);
 
 	memset(sd, 0, sizeof(*sd) + sizeof(*d));
 	sd->type = SETUP_KPART;
@@ -65,7 +114,7 @@ static void fill_desc(const struct kpart_boot_spec *spec)
 	strscpy(d->name, spec->name, sizeof(d->name));
 	d->mem_base = spec->base;
 	d->mem_size = spec->size;
-	d->boot_area_size = KPART_BOOT_AREA;
+	d->boot_area_size = kpart_boot_area_size(spec->nr_cpus);
 	d->nr_cpus = spec->nr_cpus;
 	kpart_fill_calibration(d);
 	d->wallclock_sec = ktime_get_real_seconds();
@@ -77,11 +126,11 @@ static void fill_desc(const struct kpart_boot_spec *spec)
 	d->channel_base = spec->base + KPART_OFF_CHANNEL;
 	d->channel_size = KPART_CHANNEL_SIZE;
 	d->state = KPART_STATE_BOOTING;
+	d->cpus_base = spec->base + kpart_mailboxes_off(spec->nr_cpus);
 	for (i = 0; i < spec->nr_cpus; i++) {
-		d->cpus[i].apic_id = spec->apic_ids[i];
-		d->cpus[i].state = KPART_CPU_PARKED;
-		d->cpus[i].stack = spec->base + KPART_OFF_STACKS +
-				   (i + 1) * KPART_STACK_SIZE;
+		mb[i].apic_id = spec->apic_ids[i];
+		mb[i].state = KPART_CPU_PARKED;
+		mb[i].stack = spec->base + kpart_stack_top_off(spec->nr_cpus, i);
 	}
 }
 
@@ -99,6 +148,7 @@ static void fill_boot_params(const struct kpart_boot_spec *spec)
 	const struct kpart_bzimage *img = spec->image;
 	struct boot_params *bp = __va(spec->base + KPART_OFF_BOOT_PARAMS);
 	u64 cmdline = spec->base + KPART_OFF_CMDLINE;
+	u64 boot_area = kpart_boot_area_size(spec->nr_cpus);
 	size_t hdr_len;
 
 	memset(bp, 0, sizeof(*bp));
@@ -111,7 +161,7 @@ static void fill_boot_params(const struct kpart_boot_spec *spec)
 	bp->hdr.loadflags |= LOADED_HIGH;
 	bp->hdr.loadflags &= ~(CAN_USE_HEAP | KEEP_SEGMENTS);
 	bp->hdr.vid_mode = 0xffff;		/* NORMAL_VGA, no video setup */
-	bp->hdr.code32_start = kpart_kernel_load_addr(spec->base, img);
+	bp->hdr.code32_start = kpart_kernel_load_addr(spec->base, spec->nr_cpus, img);
 	bp->hdr.cmd_line_ptr = lower_32_bits(cmdline);
 	bp->ext_cmd_line_ptr = upper_32_bits(cmdline);
 	bp->hdr.ramdisk_image = lower_32_bits(spec->initrd_addr);
@@ -120,28 +170,83 @@ static void fill_boot_params(const struct kpart_boot_spec *spec)
 	bp->ext_ramdisk_size = upper_32_bits(spec->initrd_size);
 	bp->hdr.setup_data = spec->base + KPART_OFF_DESC;
 
-	add_e820(bp, spec->base, KPART_BOOT_AREA, E820_TYPE_RESERVED);
-	add_e820(bp, spec->base + KPART_BOOT_AREA,
-		 spec->size - KPART_BOOT_AREA, E820_TYPE_RAM);
+	add_e820(bp, spec->base, boot_area, E820_TYPE_RESERVED);
+	add_e820(bp, spec->base + boot_area, spec->size - boot_area, E820_TYPE_RAM);
+}
+
+/* @opt as a whole word of @cmdline */
+static bool has_option(const char *cmdline, const char *opt)
+{
+	size_t len = strlen(opt);
+	const char *p = cmdline;
+
+	while ((p = strstr(p, opt))) {
+		if ((p == cmdline || p[-1] == ' ') && (p[len] == '\0' || p[len] == ' '))
+			return true;
+		p += len;
+	}
+	return false;
+}
+
+static bool cpu_has_la57(void)
+{
+	return boot_cpu_data.cpuid_level >= 7 && (cpuid_ecx(7) & BIT(16));
+}
+
+/*
+ * Paging mode. CR4.LA57 cannot change in long mode, so a kernel entered in
+ * another mode than the one it wants switches through a 32-bit trampoline
+ * that it places below 1 MiB, where the BIOS data area says: memory that
+ * is not the partition's and not in the entry page table. So the new
+ * kernel must want the mode the boot kernel runs in. With 5-level paging
+ * on, it must be built for it and not be told no5lvl; with 4-level paging
+ * on a CPU that has LA57, it is told no5lvl (returned in @extra).
+ */
+static int paging_mode(const struct kpart_boot_spec *spec, const char **extra,
+		       const char **why)
+{
+	*extra = "";
+	if (pgtable_l5_enabled()) {
+		if (!spec->image->la57) {
+			*why = "kernel is built without 5-level paging, which the boot kernel runs: a partition cannot switch paging modes (the switch needs memory below 1 MiB)";
+			return -EINVAL;
+		}
+		if (has_option(spec->cmdline, "no5lvl")) {
+			*why = "no5lvl on the command line, but the boot kernel runs 5-level paging: a partition cannot switch paging modes (the switch needs memory below 1 MiB)";
+			return -EINVAL;
+		}
+	} else if (spec->image->la57 && cpu_has_la57() &&
+		   !has_option(spec->cmdline, "no5lvl")) {
+		*extra = " no5lvl";
+	}
+	return 0;
 }
 
 int kpart_build_boot_area(const struct kpart_boot_spec *spec, const char **why)
 {
 	const struct kpart_bzimage *img = spec->image;
-	u64 load = kpart_kernel_load_addr(spec->base, img);
+	u64 load = kpart_kernel_load_addr(spec->base, spec->nr_cpus, img);
+	u64 end = kpart_kernel_end(spec->base, spec->nr_cpus, img);
+	u64 boot_area = kpart_boot_area_size(spec->nr_cpus);
 	size_t cmdline_len = strlen(spec->cmdline);
+	const char *extra;
+	int ret;
 
-	if (spec->nr_cpus < 1 || spec->nr_cpus > KPART_MAX_CPUS) {
-		*why = "partition needs between 1 and 64 CPUs";
+	if (spec->nr_cpus < 1) {
+		*why = "partition has no CPU";
 		return -EINVAL;
 	}
+	ret = paging_mode(spec, &extra, why);
+	if (ret)
+		return ret;
+	cmdline_len += strlen(extra);
 	if (cmdline_len >= KPART_CMDLINE_MAX ||
 	    (img->cmdline_size && cmdline_len > img->cmdline_size)) {
 		*why = "command line too long for this kernel";
 		return -E2BIG;
 	}
-	if (kpart_kernel_end(spec->base, img) > spec->base + spec->size ||
-	    (spec->initrd_size && kpart_kernel_end(spec->base, img) > spec->initrd_addr)) {
+	if (end > spec->base + spec->size ||
+	    (spec->initrd_size && end > spec->initrd_addr)) {
 		*why = "kernel does not fit in partition memory (init_size)";
 		return -E2BIG;
 	}
@@ -153,10 +258,13 @@ int kpart_build_boot_area(const struct kpart_boot_spec *spec, const char **why)
 	}
 
 	memset(__va(spec->base), 0, KPART_OFF_PGTABLE);
+	if (boot_area > KPART_OFF_CPUS_LARGE)	/* a large partition's CPU area */
+		memset(__va(spec->base + KPART_OFF_CPUS_LARGE), 0,
+		       boot_area - KPART_OFF_CPUS_LARGE);
 	fill_desc(spec);
 	fill_boot_params(spec);
-	memcpy(__va(spec->base + KPART_OFF_CMDLINE), spec->cmdline,
-	       cmdline_len + 1);
+	snprintf(__va(spec->base + KPART_OFF_CMDLINE), KPART_CMDLINE_MAX, "%s%s",
+		 spec->cmdline, extra);
 	fill_entry_tables(spec->base);
 	memset(__va(spec->base + KPART_OFF_CHANNEL), 0, KPART_CHANNEL_SIZE);
 	memcpy(__va(load), img->payload, img->payload_len);

@@ -55,6 +55,7 @@ int kpart_bzimage_parse(const void *buf, size_t len, struct kpart_bzimage *img,
 	img->cmdline_size = hdr->cmdline_size;
 	img->version = hdr->version;
 	img->above_4g = hdr->xloadflags & XLF_CAN_BE_LOADED_ABOVE_4G;
+	img->la57 = hdr->xloadflags & XLF_5LEVEL_ENABLED;
 
 	if (!img->alignment || !is_power_of_2(img->alignment) ||
 	    img->alignment > SZ_1G) {
@@ -68,12 +69,15 @@ int kpart_bzimage_parse(const void *buf, size_t len, struct kpart_bzimage *img,
 	return 0;
 }
 
-u64 kpart_kernel_load_addr(phys_addr_t base, const struct kpart_bzimage *img)
+/* The kernel goes right after the boot area, which grows with the CPUs */
+u64 kpart_kernel_load_addr(phys_addr_t base, u32 nr_cpus,
+			   const struct kpart_bzimage *img)
 {
-	return ALIGN(base + KPART_BOOT_AREA, img->alignment);
+	return ALIGN(base + kpart_boot_area_size(nr_cpus), img->alignment);
 }
 
-u64 kpart_kernel_end(phys_addr_t base, const struct kpart_bzimage *img)
+u64 kpart_kernel_end(phys_addr_t base, u32 nr_cpus,
+		     const struct kpart_bzimage *img)
 {
-	return kpart_kernel_load_addr(base, img) + img->init_size;
+	return kpart_kernel_load_addr(base, nr_cpus, img) + img->init_size;
 }

@@ -1,25 +1,33 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The page table a partition CPU switches to on its way into the new
- * kernel: the partition's memory identity mapped with 2 MiB pages, plus the
- * page(s) holding kpart_enter() at their module address, because that code
- * is what runs across the CR3 switch. Built in the partition's boot area,
+ * kernel: the partition's memory identity mapped (1 GiB pages where the CPU
+ * has them, 2 MiB pages elsewhere), plus the page(s) holding kpart_enter()
+ * at their module address, because that code is what runs across the CR3
+ * switch. Built in the partition's boot area,
  * so the boot kernel keeps nothing per partition.
+ *
+ * With 5-level paging active (CR4.LA57), which cannot be switched off in
+ * long mode, the table has five levels; the new kernel's decompressor
+ * takes either and goes on in the paging mode it was built for.
  */
 #include <linux/kernel.h>
 #include <linux/mm.h>
 #include <linux/string.h>
 #include <linux/vmalloc.h>
+#include <asm/cpufeature.h>
 #include <asm/pgtable_types.h>
 #include "boot-x86.h"
 
 #define PTE_TABLE	(_PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY)
-#define PTE_LARGE	(PTE_TABLE | _PAGE_PSE)
+#define PTE_LARGE	(PTE_TABLE | _PAGE_PSE)	/* 2 MiB or 1 GiB */
 #define PTE_4K		PTE_TABLE
 
 struct pgt_builder {
 	phys_addr_t next;	/* next free table page */
 	phys_addr_t end;
+	u64 *top;		/* PML5 with 5-level paging, else PML4 */
+	bool la57;
 };
 
 static u64 *table_va(u64 entry)
@@ -40,11 +48,28 @@ static u64 *next_table(struct pgt_builder *b, u64 *entry)
 	return table_va(*entry);
 }
 
-static int map_2m(struct pgt_builder *b, u64 *pml4, u64 va, u64 pa)
+/* The PML4 covering @va: the top table itself with 4-level paging */
+static u64 *pml4_of(struct pgt_builder *b, u64 va)
 {
-	u64 *pdpt, *pd;
+	return b->la57 ? next_table(b, &b->top[(va >> 48) & 511]) : b->top;
+}
 
-	pdpt = next_table(b, &pml4[(va >> 39) & 511]);
+static int map_1g(struct pgt_builder *b, u64 va, u64 pa)
+{
+	u64 *pml4 = pml4_of(b, va), *pdpt;
+
+	pdpt = pml4 ? next_table(b, &pml4[(va >> 39) & 511]) : NULL;
+	if (!pdpt)
+		return -ENOSPC;
+	pdpt[(va >> 30) & 511] = pa | PTE_LARGE;
+	return 0;
+}
+
+static int map_2m(struct pgt_builder *b, u64 va, u64 pa)
+{
+	u64 *pml4 = pml4_of(b, va), *pdpt, *pd;
+
+	pdpt = pml4 ? next_table(b, &pml4[(va >> 39) & 511]) : NULL;
 	pd = pdpt ? next_table(b, &pdpt[(va >> 30) & 511]) : NULL;
 	if (!pd)
 		return -ENOSPC;
@@ -52,11 +77,11 @@ static int map_2m(struct pgt_builder *b, u64 *pml4, u64 va, u64 pa)
 	return 0;
 }
 
-static int map_4k(struct pgt_builder *b, u64 *pml4, u64 va, u64 pa)
+static int map_4k(struct pgt_builder *b, u64 va, u64 pa)
 {
-	u64 *pdpt, *pd, *pt;
+	u64 *pml4 = pml4_of(b, va), *pdpt, *pd, *pt;
 
-	pdpt = next_table(b, &pml4[(va >> 39) & 511]);
+	pdpt = pml4 ? next_table(b, &pml4[(va >> 39) & 511]) : NULL;
 	pd = pdpt ? next_table(b, &pdpt[(va >> 30) & 511]) : NULL;
 	pt = pd ? next_table(b, &pd[(va >> 21) & 511]) : NULL;
 	if (!pt)
@@ -70,28 +95,35 @@ int kpart_build_pgtable(phys_addr_t base, u64 size, u64 *root, const char **why)
 	struct pgt_builder b = {
 		.next = base + KPART_OFF_PGTABLE,
 		.end = base + KPART_PGTABLE_END,
+		.la57 = pgtable_l5_enabled(),
 	};
 	unsigned long code = (unsigned long)kpart_enter & PAGE_MASK;
 	unsigned long code_end = (unsigned long)kpart_enter_end;
-	u64 *pml4;
+	bool gbpages = boot_cpu_has(X86_FEATURE_GBPAGES);
 	u64 off;
 
-	if (pgtable_l5_enabled()) {
-		*why = "5-level paging is not supported yet";
-		return -EOPNOTSUPP;
-	}
-
 	*root = b.next;
-	pml4 = __va(b.next);
-	memset(pml4, 0, PAGE_SIZE);
+	b.top = __va(b.next);
+	memset(b.top, 0, PAGE_SIZE);
 	b.next += PAGE_SIZE;
 
-	for (off = 0; off < size; off += SZ_2M)
-		if (map_2m(&b, pml4, base + off, base + off))
-			goto full;
+	/* 1 GiB pages where the CPU has them: a terabyte takes two tables */
+	for (off = 0; off < size; ) {
+		u64 pa = base + off;
+
+		if (gbpages && IS_ALIGNED(pa, SZ_1G) && size - off >= SZ_1G) {
+			if (map_1g(&b, pa, pa))
+				goto full;
+			off += SZ_1G;
+		} else {
+			if (map_2m(&b, pa, pa))
+				goto full;
+			off += SZ_2M;
+		}
+	}
 
 	for (; code < code_end; code += PAGE_SIZE)
-		if (map_4k(&b, pml4, code, PFN_PHYS(vmalloc_to_pfn((void *)code))))
+		if (map_4k(&b, code, PFN_PHYS(vmalloc_to_pfn((void *)code))))
 			goto full;
 	return 0;
 full:

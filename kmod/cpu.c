@@ -10,10 +10,20 @@
  *
  * While a partition holds a CPU, a hotplug prepare callback refuses any
  * other attempt to online it: that would reset a CPU running another kernel.
+ *
+ * Hardware threads of one core share its caches, TLBs and branch
+ * predictors: a partition gets all threads of its cores or none, unless
+ * its smt_split file says otherwise. Siblings are found from APIC IDs
+ * (threads of a core differ only in the low SMT bits), which are known for
+ * every present CPU, online or not.
  */
 #include <linux/cpu.h>
+#include <linux/delay.h>
 #include <linux/cpuhotplug.h>
 #include <linux/kernel.h>
+#include <linux/log2.h>
+#include <linux/slab.h>
+#include <linux/topology.h>
 #include <asm/apic.h>
 #include <asm/kpart.h>
 #include <asm/smp.h>
@@ -25,10 +35,12 @@ struct park_slot {
 	u64 cr3;
 	u64 tables;
 	bool releasing;			/* add_cpu() by us is allowed */
+	bool parked;			/* the CPU is in kpart_park() for mb */
 };
 
-static struct park_slot park_slots[NR_CPUS];
-static struct kpart_partition *cpu_owner[NR_CPUS];
+/* [nr_cpu_ids] each: NR_CPUS is in the thousands on a distribution kernel */
+static struct park_slot *park_slots;
+static struct kpart_partition **cpu_owner;
 static enum cpuhp_state guard_state;
 
 u32 kpart_apic_id(unsigned int cpu)
@@ -36,7 +48,42 @@ u32 kpart_apic_id(unsigned int cpu)
 	return cpu_physical_id(cpu);
 }
 
-/* Runs on the dying CPU, interrupts off, after it reported itself dead. */
+/* The APIC ID bits above the SMT level: equal for threads of one core */
+static u32 core_key(unsigned int cpu)
+{
+	return kpart_apic_id(cpu) >> order_base_2(__max_threads_per_core);
+}
+
+bool kpart_cpu_siblings(unsigned int a, unsigned int b)
+{
+	return a != b && core_key(a) == core_key(b);
+}
+
+/*
+ * The first present CPU outside @mask that shares a core with one inside,
+ * or nr_cpu_ids; *@in is that CPU's sibling in @mask.
+ */
+unsigned int kpart_cpus_split_core(const struct cpumask *mask, unsigned int *in)
+{
+	unsigned int cpu, other;
+
+	if (__max_threads_per_core < 2)
+		return nr_cpu_ids;
+	for_each_cpu(cpu, mask)
+		for_each_present_cpu(other)
+			if (!cpumask_test_cpu(other, mask) && kpart_cpu_siblings(cpu, other)) {
+				*in = cpu;
+				return other;
+			}
+	return nr_cpu_ids;
+}
+
+/*
+ * Runs on the dying CPU, interrupts off, after it reported itself dead.
+ * Leaves for the generic dead loop (which waits for INIT) when the slot
+ * is given up under it, so that no CPU is left polling a mailbox in
+ * memory that went back to the pool.
+ */
 static void kpart_park(void)
 {
 	struct park_slot *s = &park_slots[smp_processor_id()];
@@ -44,8 +91,15 @@ static void kpart_park(void)
 
 	if (!mb)
 		return;		/* not ours: the generic dead loop */
-	while (smp_load_acquire(&mb->state) != KPART_CPU_GO)
+	WRITE_ONCE(s->parked, true);
+	/* Pairs with the release that sets GO: entry and arg are written */
+	while (smp_load_acquire(&mb->state) != KPART_CPU_GO) {
+		if (READ_ONCE(s->mb) != mb) {
+			WRITE_ONCE(s->parked, false);
+			return;
+		}
 		cpu_relax();
+	}
 	kpart_enter(s->cr3, READ_ONCE(mb->entry), READ_ONCE(mb->arg),
 		    mb->stack, s->tables);
 }
@@ -55,8 +109,8 @@ static int kpart_cpu_prepare(unsigned int cpu)
 	struct park_slot *s = &park_slots[cpu];
 
 	if (READ_ONCE(s->mb) && !READ_ONCE(s->releasing)) {
-		pr_err("kpart: CPU %u belongs to partition %s; not onlining it\n",
-		       cpu, cpu_owner[cpu] ? cpu_owner[cpu]->name : "?");
+		pr_err_ratelimited("kpart: CPU %u belongs to partition %s; not onlining it\n",
+				   cpu, cpu_owner[cpu] ? cpu_owner[cpu]->name : "?");
 		return -EBUSY;
 	}
 	return 0;
@@ -65,7 +119,7 @@ static int kpart_cpu_prepare(unsigned int cpu)
 int kpart_cpus_claim(struct kpart_partition *p, const struct cpumask *mask,
 		     const char **why)
 {
-	static char msg[96];
+	static char msg[160];
 	unsigned int cpu;
 
 	for_each_cpu(cpu, mask) {
@@ -85,9 +139,16 @@ int kpart_cpus_claim(struct kpart_partition *p, const struct cpumask *mask,
 			return -EBUSY;
 		}
 	}
-	if (cpumask_weight(mask) > KPART_MAX_CPUS) {
-		*why = "more than 64 CPUs";
-		return -EINVAL;
+	if (!p->smt_split) {
+		unsigned int in, out = kpart_cpus_split_core(mask, &in);
+
+		if (out < nr_cpu_ids) {
+			snprintf(msg, sizeof(msg),
+				 "CPU %u shares a core with CPU %u, which the partition does not get (give both, or write 1 to smt_split)",
+				 in, out);
+			*why = msg;
+			return -EINVAL;
+		}
 	}
 	/* Claim: the caller holds kpart_lock and commits right after. */
 	for_each_cpu(cpu, p->cpus)
@@ -97,44 +158,84 @@ int kpart_cpus_claim(struct kpart_partition *p, const struct cpumask *mask,
 	return 0;
 }
 
+/*
+ * Take a CPU back with INIT/SIPI. The slot is given up first: a CPU still
+ * parked leaves our loop, and an offline request that races with us (echo
+ * 0 > online) can no longer park it for a partition that is over. add_cpu()
+ * returning 1 means someone onlined it first, which is just as good.
+ */
 static void give_back_one(unsigned int cpu)
 {
 	struct park_slot *s = &park_slots[cpu];
 	int ret;
 
 	WRITE_ONCE(s->releasing, true);
-	ret = add_cpu(cpu);
-	if (ret)
-		pr_err("kpart: CPU %u did not come back online: %d\n", cpu, ret);
 	WRITE_ONCE(s->mb, NULL);
+	ret = add_cpu(cpu);
+	if (ret < 0)
+		pr_err("kpart: CPU %u did not come back online: %d; it waits offline (echo 1 > /sys/devices/system/cpu/cpu%u/online)\n",
+		       cpu, ret, cpu);
+	WRITE_ONCE(s->parked, false);
 	WRITE_ONCE(s->releasing, false);
+}
+
+#define PARK_TRIES	5
+#define PARK_WAIT_US	200000
+
+/*
+ * Offline one CPU into the park loop for @mb. Hotplug requests from user
+ * space may race (the hotplug lock is not ours to hold across this):
+ * "already online" and "already offline" are answers, not errors, and what
+ * counts is that the CPU reports itself parked for this mailbox. A CPU
+ * that went offline by someone else's hand before the mailbox was set sits
+ * in the generic dead loop instead: online it and try again.
+ */
+static int park_one(struct kpart_partition *p, unsigned int cpu,
+		    struct kpart_cpu_mailbox *mb, u64 tables)
+{
+	struct park_slot *s = &park_slots[cpu];
+	int tries, ret = 0;
+	unsigned int us;
+
+	for (tries = 0; tries < PARK_TRIES; tries++) {
+		ret = add_cpu(cpu);	/* 1: already online */
+		if (ret < 0)
+			continue;
+		s->cr3 = p->desc->pgtable;
+		s->tables = tables;
+		WRITE_ONCE(s->parked, false);
+		WRITE_ONCE(s->mb, mb);
+		ret = remove_cpu(cpu);	/* 1: already offline */
+		if (ret < 0) {
+			WRITE_ONCE(s->mb, NULL);
+			continue;
+		}
+		for (us = 0; us < PARK_WAIT_US && !READ_ONCE(s->parked); us += 100)
+			udelay(100);
+		if (READ_ONCE(s->parked))
+			return 0;
+		/* Offline, but not with us: it went down before mb was set */
+		WRITE_ONCE(s->mb, NULL);
+		ret = -EAGAIN;
+	}
+	kp_err(p, "cannot park CPU %u (%d after %d tries; is something else hotplugging it?)",
+	       cpu, ret, PARK_TRIES);
+	return ret;
 }
 
 /* Offline the partition's CPUs into the park loop, descriptor ready. */
 int kpart_cpus_take(struct kpart_partition *p)
 {
 	u64 tables = kpart_entry_tables(p->mem_base);
+	struct kpart_cpu_mailbox *mb;
 	unsigned int cpu, i = 0;
 	int ret;
 
+	mb = kpart_mailboxes_of(p->mem_base, cpumask_weight(p->cpus));
 	for_each_cpu(cpu, p->cpus) {
-		struct park_slot *s = &park_slots[cpu];
-
-		if (!cpu_online(cpu)) {
-			/* Offlined by hand: bring it up so it parks with us */
-			ret = add_cpu(cpu);
-			if (ret)
-				goto undo;
-		}
-		s->cr3 = p->desc->pgtable;
-		s->tables = tables;
-		WRITE_ONCE(s->mb, &p->desc->cpus[i]);
-		ret = remove_cpu(cpu);
-		if (ret) {
-			WRITE_ONCE(s->mb, NULL);
-			kp_err(p, "cannot take CPU %u offline: %d", cpu, ret);
+		ret = park_one(p, cpu, &mb[i], tables);
+		if (ret)
 			goto undo;
-		}
 		i++;
 	}
 	return 0;
@@ -163,14 +264,30 @@ void kpart_cpus_release_claims(struct kpart_partition *p)
 			cpu_owner[cpu] = NULL;
 }
 
+static void free_tables(void)
+{
+	kfree(park_slots);
+	kfree(cpu_owner);
+	park_slots = NULL;
+	cpu_owner = NULL;
+}
+
 int kpart_cpu_init(void)
 {
 	int ret;
 
+	park_slots = kcalloc(nr_cpu_ids, sizeof(*park_slots), GFP_KERNEL);
+	cpu_owner = kcalloc(nr_cpu_ids, sizeof(*cpu_owner), GFP_KERNEL);
+	if (!park_slots || !cpu_owner) {
+		free_tables();
+		return -ENOMEM;
+	}
 	ret = cpuhp_setup_state_nocalls(CPUHP_BP_PREPARE_DYN, "kpart:guard",
 					kpart_cpu_prepare, NULL);
-	if (ret < 0)
+	if (ret < 0) {
+		free_tables();
 		return ret;
+	}
 	guard_state = ret;
 	kpart_set_park_handler(kpart_park);
 	return 0;
@@ -180,4 +297,5 @@ void kpart_cpu_exit(void)
 {
 	kpart_set_park_handler(NULL);
 	cpuhp_remove_state_nocalls(guard_state);
+	free_tables();
 }

@@ -122,6 +122,34 @@ static int f_cpus_assigned_show(struct seq_file *sf, void *v)
 	return 0;
 }
 
+/* The present CPUs by core, one line each: "0-1", "2-3", ... */
+static int f_cpu_cores_show(struct seq_file *sf, void *v)
+{
+	cpumask_var_t done, core;
+	unsigned int cpu, other;
+
+	if (!zalloc_cpumask_var(&done, GFP_KERNEL))
+		return -ENOMEM;
+	if (!zalloc_cpumask_var(&core, GFP_KERNEL)) {
+		free_cpumask_var(done);
+		return -ENOMEM;
+	}
+	for_each_present_cpu(cpu) {
+		if (cpumask_test_cpu(cpu, done))
+			continue;
+		cpumask_clear(core);
+		cpumask_set_cpu(cpu, core);
+		for_each_present_cpu(other)
+			if (kpart_cpu_siblings(cpu, other))
+				cpumask_set_cpu(other, core);
+		cpumask_or(done, done, core);
+		seq_printf(sf, "%*pbl\n", cpumask_pr_args(core));
+	}
+	free_cpumask_var(core);
+	free_cpumask_var(done);
+	return 0;
+}
+
 /* ---- per-partition files ---------------------------------------------- */
 
 static int f_cpus_show(struct seq_file *sf, void *v)
@@ -167,6 +195,46 @@ static ssize_t f_cpus_write(struct kernfs_open_file *of, char *buf,
 	mutex_unlock(&kpart_lock);
 out:
 	free_cpumask_var(mask);
+	return ret ?: bytes;
+}
+
+static int f_smt_split_show(struct seq_file *sf, void *v)
+{
+	seq_printf(sf, "%d\n", READ_ONCE(sf_part(sf)->smt_split));
+	return 0;
+}
+
+/*
+ * 1 lets the partition's CPUs split a core's hardware threads with the
+ * boot kernel or another partition: they then share its caches, TLBs and
+ * branch predictors, a side channel between kernels and a source of noise.
+ * Back to 0 only when the CPUs already set keep cores whole.
+ */
+static ssize_t f_smt_split_write(struct kernfs_open_file *of, char *buf,
+				 size_t bytes, loff_t off)
+{
+	struct kpart_partition *p = of_part(of);
+	unsigned int in, out;
+	bool val;
+	int ret;
+
+	buf = strim(buf);
+	if (kstrtobool(buf, &val)) {
+		pr_err("kpart: %s: invalid smt_split '%s': 0 or 1\n", p->name, buf);
+		return -EINVAL;
+	}
+	ret = lock_part(p, true, "smt_split");
+	if (ret)
+		return ret;
+	out = val ? nr_cpu_ids : kpart_cpus_split_core(p->cpus, &in);
+	if (out < nr_cpu_ids) {
+		kp_err(p, "smt_split 0 refused: CPU %u shares a core with CPU %u, which the partition does not get",
+		       in, out);
+		ret = -EINVAL;
+	} else {
+		p->smt_split = val;
+	}
+	mutex_unlock(&kpart_lock);
 	return ret ?: bytes;
 }
 
@@ -453,7 +521,10 @@ static int f_state_show(struct seq_file *sf, void *v)
 
 static int f_exit_reason_show(struct seq_file *sf, void *v)
 {
-	seq_printf(sf, "%s\n", kpart_exit_name(READ_ONCE(sf_part(sf)->exit_reason)));
+	char buf[48];
+
+	kpart_exit_reason_str(sf_part(sf), buf, sizeof(buf));
+	seq_printf(sf, "%s\n", buf);
 	return 0;
 }
 
@@ -514,11 +585,11 @@ struct kpart_file {
 
 static const struct kpart_file root_files[] = {
 	RO(version), RO(pool_size), RO(pool_free), RO(pool_available),
-	RO(pool_range), RO(cpus_assigned),
+	RO(pool_range), RO(cpus_assigned), RO(cpu_cores),
 };
 
 static const struct kpart_file part_files[] = {
-	RW(cpus), RO(apic_ids), RW(memory), RO(memory_range), RW(kernel),
+	RW(cpus), RW(smt_split), RO(apic_ids), RW(memory), RO(memory_range), RW(kernel),
 	RW(initrd), RW(cmdline), RW(console), WO(control), RO(state),
 	RO(exit_reason), RO(boot_count), RO(boot_time), RO(channel),
 	RO(app_version), RO(console_log),

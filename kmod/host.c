@@ -240,6 +240,9 @@ void kpart_host_chan_destroy(struct kpart_partition *p)
 int kpart_host_chan_start(struct kpart_partition *p)
 {
 	void *area = __va(p->mem_base + KPART_OFF_CHANNEL);
+	/* Doorbells for the partition go to its boot CPU */
+	struct kpart_cpu_mailbox *boot_cpu =
+		kpart_mailboxes_of(p->mem_base, cpumask_weight(p->cpus));
 	struct ipi_config cfg;
 	int ret;
 
@@ -252,8 +255,7 @@ int kpart_host_chan_start(struct kpart_partition *p)
 	ret = ipi_area_init(area, KPART_CHANNEL_SIZE, &cfg);
 	if (!ret)
 		ret = kpart_chan_open(p->chan, area, KPART_CHANNEL_SIZE,
-				      IPI_SIDE_BOOT, &cfg, p->desc->cpus[0].apic_id,
-				      true);
+				      IPI_SIDE_BOOT, &cfg, boot_cpu->apic_id, true);
 	if (ret) {
 		kp_err(p, "cannot set up the channel area: %d", ret);
 		return ret;

@@ -60,10 +60,12 @@ struct kpart_partition {
 	char *initrd;
 	char *cmdline;
 	u16 console_port;
+	bool smt_split;			/* may split a core's threads */
 
 	/* Life cycle */
 	enum kpart_state state;
 	unsigned int exit_reason;	/* KPART_EXIT_* */
+	unsigned int fault_vector;	/* of an entry fault */
 	unsigned int boot_count;
 	phys_addr_t mem_base;		/* held while not stopped */
 	struct kpart_desc *desc;	/* inside the partition's memory */
@@ -106,6 +108,8 @@ void kpart_pool_release(phys_addr_t base, u64 size);
 /* cpu.c */
 int kpart_cpu_init(void);
 void kpart_cpu_exit(void);
+bool kpart_cpu_siblings(unsigned int a, unsigned int b);
+unsigned int kpart_cpus_split_core(const struct cpumask *mask, unsigned int *in);
 int kpart_cpus_claim(struct kpart_partition *p, const struct cpumask *mask,
 		     const char **why);
 int kpart_cpus_take(struct kpart_partition *p);
@@ -122,6 +126,7 @@ int kpart_partition_stop(struct kpart_partition *p, bool force);
 bool kpart_partition_busy(const struct kpart_partition *p);
 const char *kpart_state_name(enum kpart_state s);
 const char *kpart_exit_name(unsigned int reason);
+int kpart_exit_reason_str(const struct kpart_partition *p, char *buf, size_t len);
 void kpart_stop_all(void);
 
 /* fs.c */

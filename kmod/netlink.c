@@ -53,8 +53,10 @@ fail:
 
 void kpart_netlink_event(struct kpart_partition *p)
 {
-	send_event(p->name, kpart_state_name(p->state),
-		   kpart_exit_name(p->exit_reason), NULL);
+	char reason[48];
+
+	kpart_exit_reason_str(p, reason, sizeof(reason));
+	send_event(p->name, kpart_state_name(p->state), reason, NULL);
 }
 
 /* A channel event: ready, heartbeat-lost, heartbeat, shutdown, channel-broken */

@@ -34,6 +34,12 @@
 /* Exit reasons the module adds to the application kernel's own */
 #define KPART_EXIT_STOP		100
 #define KPART_EXIT_KILLED	101
+#define KPART_EXIT_ENTRY_FAULT	102	/* vector in p->fault_vector */
+
+static bool test_entry_fault;
+module_param(test_entry_fault, bool, 0600);
+MODULE_PARM_DESC(test_entry_fault,
+		 "Test only: the next start's first CPU faults (#UD) in the entry path");
 
 DEFINE_MUTEX(kpart_lock);
 LIST_HEAD(kpart_partitions);
@@ -58,10 +64,33 @@ const char *kpart_exit_name(unsigned int reason)
 	case KPART_EXIT_REBOOT:		return "reboot";
 	case KPART_EXIT_HALT:		return "halt";
 	case KPART_EXIT_PANIC:		return "panic";
+	case KPART_EXIT_VERSION:	return "descriptor version";
 	case KPART_EXIT_STOP:		return "stop";
 	case KPART_EXIT_KILLED:		return "killed";
+	case KPART_EXIT_ENTRY_FAULT:	return "entry fault";
 	default:			return "none";
 	}
+}
+
+/* exit_reason as shown in kernfs: the vector is part of an entry fault */
+int kpart_exit_reason_str(const struct kpart_partition *p, char *buf, size_t len)
+{
+	unsigned int reason = READ_ONCE(p->exit_reason);
+
+	if (reason == KPART_EXIT_ENTRY_FAULT)
+		return scnprintf(buf, len, "entry fault vector %u", p->fault_vector);
+	return scnprintf(buf, len, "%s", kpart_exit_name(reason));
+}
+
+static const char *vector_name(unsigned int v)
+{
+	static const char * const names[] = {
+		"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF",
+		"CSO", "#TS", "#NP", "#SS", "#GP", "#PF", "reserved", "#MF", "#AC",
+		"#MC", "#XM", "#VE", "#CP",
+	};
+
+	return v < ARRAY_SIZE(names) ? names[v] : "reserved";
 }
 
 bool kpart_partition_busy(const struct kpart_partition *p)
@@ -147,6 +176,27 @@ static void reclaim(struct kpart_partition *p, enum kpart_state final,
 	module_put(THIS_MODULE);
 }
 
+/*
+ * A CPU took an exception on its way into the new kernel, before that
+ * kernel had an IDT of its own: the entry IDT recorded it and halted the
+ * CPU. The partition is over; INIT brings its CPUs back.
+ */
+static bool check_entry_fault(struct kpart_partition *p)
+{
+	u32 fault = READ_ONCE(p->desc->entry_fault);
+
+	if (!fault)
+		return false;
+	/* Pairs with the lock cmpxchg in entry.S: RIP and error code follow */
+	smp_rmb();
+	p->fault_vector = fault - 1;
+	kp_err(p, "a CPU faulted in the entry path: vector %u (%s) at %#llx, error code %#llx",
+	       p->fault_vector, vector_name(p->fault_vector),
+	       READ_ONCE(p->desc->entry_fault_rip), READ_ONCE(p->desc->entry_fault_error));
+	reclaim(p, KPART_CRASHED, KPART_EXIT_ENTRY_FAULT);
+	return true;
+}
+
 static void monitor_fn(struct work_struct *work)
 {
 	struct kpart_partition *p = container_of(to_delayed_work(work),
@@ -156,6 +206,8 @@ static void monitor_fn(struct work_struct *work)
 
 	mutex_lock(&kpart_lock);
 	if (!kpart_partition_busy(p))
+		goto out;
+	if (check_entry_fault(p))
 		goto out;
 
 	app_state = READ_ONCE(p->desc->state);
@@ -179,7 +231,11 @@ static void monitor_fn(struct work_struct *work)
 	case KPART_STATE_CRASHED:
 		if (p->crash_ticks++ < grace)
 			break;
-		reclaim(p, KPART_CRASHED, KPART_EXIT_PANIC);
+		if (reason == KPART_EXIT_VERSION)
+			kp_err(p, "the application kernel does not understand descriptor version %u",
+			       KPART_DESC_VERSION);
+		reclaim(p, KPART_CRASHED, reason == KPART_EXIT_VERSION ?
+			KPART_EXIT_VERSION : KPART_EXIT_PANIC);
 		goto out;
 	}
 	kpart_host_chan_monitor(p);
@@ -232,9 +288,9 @@ int kpart_partition_start(struct kpart_partition *p)
 {
 	struct kpart_boot_spec spec = { .name = p->name };
 	struct kpart_bzimage img;
-	u32 apic_ids[KPART_MAX_CPUS];
 	struct kpart_cpu_mailbox *boot_cpu;
 	const char *why = NULL;
+	u32 *apic_ids = NULL;
 	void *buf = NULL;
 	unsigned int cpu, n = 0;
 	ssize_t len;
@@ -252,6 +308,13 @@ int kpart_partition_start(struct kpart_partition *p)
 	}
 	if (!try_module_get(THIS_MODULE))
 		return -ENODEV;
+	apic_ids = kmalloc_array(cpumask_weight(p->cpus), sizeof(*apic_ids), GFP_KERNEL);
+	if (!apic_ids) {
+		ret = -ENOMEM;
+		goto err_put;
+	}
+	for_each_cpu(cpu, p->cpus)
+		apic_ids[n++] = kpart_apic_id(cpu);
 
 	len = kernel_read_file_from_path(p->kernel, 0, &buf, INT_MAX, NULL,
 					 READING_KEXEC_IMAGE);
@@ -273,13 +336,11 @@ int kpart_partition_start(struct kpart_partition *p)
 		ret = -ENOMEM;
 		goto err_free;
 	}
-	ret = read_initrd(p, kpart_kernel_end(p->mem_base, &img),
+	ret = read_initrd(p, kpart_kernel_end(p->mem_base, n, &img),
 			  &spec.initrd_addr, &spec.initrd_size);
 	if (ret)
 		goto err_mem;
 
-	for_each_cpu(cpu, p->cpus)
-		apic_ids[n++] = kpart_apic_id(cpu);
 	spec.base = p->mem_base;
 	spec.size = p->mem_size;
 	spec.apic_ids = apic_ids;
@@ -296,6 +357,8 @@ int kpart_partition_start(struct kpart_partition *p)
 	}
 	vfree(buf);
 	buf = NULL;
+	kfree(apic_ids);
+	apic_ids = NULL;
 
 	p->desc = kpart_desc_of(p->mem_base);
 	p->desc->pgtable = root;
@@ -310,14 +373,21 @@ int kpart_partition_start(struct kpart_partition *p)
 	p->exit_reason = KPART_EXIT_NONE;
 	p->crash_ticks = 0;
 	p->stop_requested = false;
-	boot_cpu = &p->desc->cpus[0];
-	WRITE_ONCE(boot_cpu->entry, kpart_kernel_load_addr(p->mem_base, &img) + 0x200);
+	boot_cpu = kpart_mailboxes_of(p->mem_base, n);
+	if (test_entry_fault) {
+		test_entry_fault = false;
+		kp_info(p, "test: the first CPU will fault in the entry path");
+		WRITE_ONCE(boot_cpu->entry, (unsigned long)kpart_entry_test_fault);
+	} else {
+		WRITE_ONCE(boot_cpu->entry,
+			   kpart_kernel_load_addr(p->mem_base, n, &img) + 0x200);
+	}
 	WRITE_ONCE(boot_cpu->arg, p->mem_base + KPART_OFF_BOOT_PARAMS);
 	/* Pairs with kpart_park()'s acquire: the CPU sees entry and arg */
 	smp_store_release(&boot_cpu->state, KPART_CPU_GO);
 
 	kp_info(p, "starting on CPUs %*pbl (APIC IDs from %u), [mem %#llx-%#llx]",
-		cpumask_pr_args(p->cpus), apic_ids[0], (u64)p->mem_base,
+		cpumask_pr_args(p->cpus), boot_cpu->apic_id, (u64)p->mem_base,
 		(u64)(p->mem_base + p->mem_size - 1));
 	set_state(p, KPART_STARTING);
 	schedule_delayed_work(&p->monitor, msecs_to_jiffies(MONITOR_MS));
@@ -332,6 +402,7 @@ err_mem:
 err_free:
 	vfree(buf);
 err_put:
+	kfree(apic_ids);
 	module_put(THIS_MODULE);
 	return ret;
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Boot the kpart QEMU machine: 4 vCPUs, 2 GiB, TCG. The boot kernel's
+# Boot the kpart QEMU machine: 4 vCPUs, 3 GiB, TCG. The boot kernel's
 # console is the first UART (ttyS0), application kernels get the second.
 #
 #   scripts/qemu.sh --test NAME [--out DIR]   run tests/e2e/guest/NAME.sh,
@@ -31,7 +31,11 @@ while [[ $# -gt 0 ]]; do
 done
 
 cmdline="console=ttyS0,115200 kpart_pool=1G idle=halt panic=-1 loglevel=6"
-qemu=(qemu-system-x86_64 -accel tcg -cpu max -smp 4 -m 2G -no-reboot
+# 3 GiB, all below 4 GiB on this machine type: KASLR puts the boot kernel
+# anywhere in it, and the 1 GiB pool (below 4 GiB until the pool may live
+# above) must still find room on one side of it; with 2 GiB it sometimes
+# did not.
+qemu=(qemu-system-x86_64 -accel tcg -cpu max -smp 4 -m 3G -no-reboot
 	-kernel "$bzimage" -initrd "$initrd" -display none -monitor none "${gdb[@]}"
 	"${machine[@]}")
 

@@ -2,8 +2,10 @@
 # Run one end-to-end test: boot the QEMU machine with kpart.test=NAME, which
 # runs tests/e2e/guest/NAME.sh in the boot kernel, then check on the host
 # what both kernels printed (tests/e2e/check-logs.sh says what is checked).
-# A guest script may ask for another machine shape in its header:
+# A guest script may ask for another machine shape, or more boot kernel
+# options, in its header:
 #   # e2e-machine: -smp 4,sockets=1,cores=2,threads=2
+#   # e2e-append: no5lvl
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -13,7 +15,8 @@ rm -f "$out/checked"
 
 script=$top/tests/e2e/guest/$name.sh
 machine=$(sed -n 's/^# e2e-machine: //p' "$script")
+append=$(sed -n 's/^# e2e-append: //p' "$script")
 "$top/scripts/qemu.sh" --test "$name" --out "$out" --timeout "${E2E_TIMEOUT:-900}" \
-	--machine "$machine"
+	--machine "$machine" --append "$append"
 sed -i 's/\r$//' "$out"/ttyS*.log	# the UARTs' CRLF line ends
 exec "$top/tests/e2e/check-logs.sh" "$name" "$out" "$script"
