@@ -842,7 +842,6 @@ int main(int argc, char **argv)
 		p50[0][K_LINE][r] = p50[1][K_LINE][r] = x.p50;
 		p99[0][K_LINE][r] = p99[1][K_LINE][r] = x.p99;
 		nsamples[K_LINE] += x.n;
-		fprintf(stderr, "ipi_bench: round %d of %d done\n", r + 1, runs);
 	}
 	if (cpu[0] < 0 || cpu[1] < 0)
 		printf("warning: threads could not be pinned; figures are noisier\n\n");
@@ -880,23 +879,48 @@ int main(int argc, char **argv)
 	 * largest whose record (16 B header + payload) is half a line, so the
 	 * RTT goal is judged on it.  The 64 B row (two lines per record) is
 	 * shown next to it.  Verdicts compare medians; the ratios of the two
-	 * figures within each round are printed as the spread.
+	 * figures within each round are printed as the spread.  The floor is a
+	 * lower bound: a round where the ring's p50 came out below it had its
+	 * floor run disturbed (threads preempted, or two vCPUs on one core), so
+	 * the round-trip goal is judged over the other rounds only, saying so,
+	 * and not at all if fewer than three remain.
 	 */
+	double v[4][MAX_RUNS]; /* valid rounds: ring 16, floor 16, ring 64, floor 64 */
+	int nv = 0;
+
+	for (int r = 0; r < runs; r++) {
+		if (p50[0][K_RING][r] < p50[0][K_LINE][r] || p50[1][K_RING][r] < p50[1][K_LINE][r])
+			continue;
+		v[0][nv] = p50[0][K_RING][r];
+		v[1][nv] = p50[0][K_LINE][r];
+		v[2][nv] = p50[1][K_RING][r];
+		v[3][nv++] = p50[1][K_LINE][r];
+	}
 	struct spread ring64 = stat_of(tp[K_RING][0], runs), unix64 = stat_of(tp[K_UNIX][0], runs);
-	struct spread rr16 = stat_of(p50[0][K_RING], runs), fl16 = stat_of(p50[0][K_LINE], runs);
-	struct spread rr64 = stat_of(p50[1][K_RING], runs), fl64 = stat_of(p50[1][K_LINE], runs);
 	struct spread q1 = ratio_of(tp[K_RING][0], tp[K_UNIX][0], runs);
-	struct spread q2 = ratio_of(p50[0][K_RING], p50[0][K_LINE], runs);
-	struct spread q3 = ratio_of(p50[1][K_RING], p50[1][K_LINE], runs);
-	double g1 = ring64.med / unix64.med, g2 = rr16.med / fl16.med, g3 = rr64.med / fl64.med;
+	double g1 = ring64.med / unix64.med;
 
 	printf("\ngoals (ratio of the medians; per-round ratios in brackets):\n");
 	printf("  ring msgs/s at 64 B >= 10x unix socket:            %6.1fx [%.1f-%.1f]  %s\n", g1,
 	       q1.min, q1.max, g1 >= 10 ? "PASS" : "MISS");
-	printf("  ring p50 round trip <= 3x cache-line floor (16 B): %6.2fx [%.2f-%.2f]  %s  "
-	       "(%.0f ns vs %.0f ns; 64 B: %.2fx [%.2f-%.2f])\n",
-	       g2, q2.min, q2.max, g2 <= 3 ? "PASS" : "MISS", rr16.med, fl16.med, g3, q3.min,
-	       q3.max);
+	if (nv >= 3) {
+		struct spread rr16 = stat_of(v[0], nv), fl16 = stat_of(v[1], nv);
+		struct spread q2 = ratio_of(v[0], v[1], nv), q3 = ratio_of(v[2], v[3], nv);
+		double g2 = rr16.med / fl16.med, g3 = stat_of(v[2], nv).med / stat_of(v[3], nv).med;
+
+		printf(
+		    "  ring p50 round trip <= 3x cache-line floor (16 B): %6.2fx [%.2f-%.2f]  %s  "
+		    "(%.0f ns vs %.0f ns; 64 B: %.2fx [%.2f-%.2f])\n",
+		    g2, q2.min, q2.max, g2 <= 3 ? "PASS" : "MISS", rr16.med, fl16.med, g3, q3.min,
+		    q3.max);
+	} else {
+		printf("  ring p50 round trip <= 3x cache-line floor (16 B): NO VERDICT\n");
+	}
+	if (nv < runs)
+		printf("    over %d of %d rounds: in the others the ring's p50 came out below the "
+		       "floor "
+		       "(floor run disturbed)\n",
+		       nv, runs);
 	printf("  every message of every run arrived whole and in order (checked)\n");
 	return 0;
 }
