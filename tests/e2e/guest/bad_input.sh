@@ -42,8 +42,9 @@ before=$(snapshot)
 dmesg -c >/dev/null
 out=$(rmdir $K/p1 2>&1)
 rc=$?
-msg=$(dmesg | grep kpart | tail -n 1)
-if [ $rc -ne 0 ] && echo "$out" | grep -q busy && echo "$msg" | grep -q "cannot delete while running" &&
+# The line asked for, not the last one: the channel may log meanwhile
+msg=$(dmesg | grep kpart | grep "cannot delete while running" | tail -n 1)
+if [ $rc -ne 0 ] && echo "$out" | grep -q busy && [ -n "$msg" ] &&
 	[ "$before" = "$(snapshot)" ]; then
 	pass "delete while running: busy; log: ${msg#*] }"
 else

@@ -89,6 +89,22 @@ rm "$T/k/p1/memory_range"
 run 'APICIDS="0:0 1:1 2:4 3:6"; expect_app p1 2-3 256M; finish'
 expect "expect_app fails without memory_range" 1 'FAIL: cannot read' NOPASS
 
+# ---- expect_error: the expected log line, wherever it is among the new ones
+for f in pool_free pool_available; do echo 1 >"$T/k/$f"; done
+for f in cpus memory kernel; do echo x >"$T/k/p1/$f"; done
+echo running >"$T/k/p1/state"
+# A made-up dmesg: "-c" clears, else it prints $T/dmesg
+fake_dmesg='dmesg() { [ "${1:-}" = -c ] || cat $T/dmesg; }'
+printf '%s\n' '[ 1.0] kpart: p1: cannot change cpus while running' \
+	'[ 1.1] kpart: p1: channel up, application kernel 6.12 (protocol 1)' >"$T/dmesg"
+run "$fake_dmesg"'; expect_error "cpus" $K/p1 2-3 "Is a directory" "cannot change cpus"; finish'
+expect "expect_error finds its line before a late channel line" 0 'PASS: cpus: Is a directory; log: kpart: p1: cannot change cpus'
+printf '%s\n' '[ 1.1] kpart: p1: channel up, application kernel 6.12 (protocol 1)' >"$T/dmesg"
+run "$fake_dmesg"'; expect_error "cpus" $K/p1 2-3 "Is a directory" "cannot change cpus"; finish'
+expect "expect_error fails without its line" 1 "FAIL: cpus: no kernel log line 'cannot change cpus' among: .*channel up" NOPASS
+run "$fake_dmesg"'; expect_error "cpus" $K/p1/cpus 2-3 "Is a directory" "channel up"; finish'
+expect "expect_error fails when the write succeeds" 1 'FAIL: cpus: write succeeded' NOPASS
+
 # ---- partd: "no actions" needs partd's word and no step in its log
 cat >"$T/log" <<'L'
 partd: listening to kpart events (generic netlink kpart/events)
