@@ -396,3 +396,16 @@ bool ipi_space_need_doorbell(struct ipi_endpoint *ep)
 	smp_mb();
 	return ipi_crossed(READ_ONCE(ep->rx->space_event), new_idx, old_idx);
 }
+
+bool ipi_doorbell_pending(const struct ipi_endpoint *ep)
+{
+	u32 armed = READ_ONCE(ep->tx_cons);
+
+	if (READ_ONCE(ep->fault))
+		return false;
+	/* Only compared, never used: the receiver and sender validate. */
+	if (READ_ONCE(ep->rx->prod) != READ_ONCE(ep->rx_cons))
+		return true;
+	return READ_ONCE(ep->tx->space_event) == armed &&
+	       READ_ONCE(ep->tx->cons) != armed;
+}

@@ -233,6 +233,17 @@ bool ipi_arm_space(struct ipi_endpoint *ep);
 /* After receives: true when the peer asked for a doorbell for free space. */
 bool ipi_space_need_doorbell(struct ipi_endpoint *ep);
 
+/*
+ * On a doorbell shared by several endpoints: may it be for this one?  True
+ * when the peer published data beyond what we consumed, or consumed beyond
+ * the index our sender armed a space doorbell at.  Reads both halves
+ * without their serialization (from an interrupt handler), so it is a hint:
+ * false positives cost a wasted run of the receiver, and a doorbell that
+ * was asked for is never filtered out (the armed index is stable while
+ * its side sleeps).  False once broken.
+ */
+bool ipi_doorbell_pending(const struct ipi_endpoint *ep);
+
 /* enum ipi_fault of a broken endpoint, IPI_FAULT_NONE while healthy. */
 static inline int ipi_fault(const struct ipi_endpoint *ep)
 {

@@ -367,7 +367,12 @@ int main(int argc, char **argv)
 				do_send(s);
 			else if (op < 14)
 				do_recv(s);
-			else if (op == 14)
+			else if (op == 14 && rnd() % 4 == 0) {
+				/* It reads both rings' control lines (fixed offsets) */
+				poison_ring1(s, 0);
+				(void)(ipi_doorbell_pending(&s->a) + ipi_doorbell_pending(&s->b));
+				poison_ring1(s, 1);
+			} else if (op == 14)
 				(void)(rnd() % 2 ? ipi_arm_wakeup(&s->b)
 						 : ipi_need_doorbell(&s->a));
 			else

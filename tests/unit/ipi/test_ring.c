@@ -969,6 +969,46 @@ static void test_space_doorbell(void **state)
 	fx_free(f);
 }
 
+/* A shared doorbell kicks only endpoints with something behind it. */
+static void test_doorbell_pending(void **state)
+{
+	struct fx *f = fx_new(1024, 256, 1);
+	u32 n = 0;
+
+	(void)state;
+	assert_false(ipi_doorbell_pending(&f->b)); /* nothing anywhere */
+	assert_false(ipi_doorbell_pending(&f->a));
+	assert_int_equal(send_pat(f, 0, 16, 0), 0);
+	assert_true(ipi_doorbell_pending(&f->b));  /* data for b */
+	assert_false(ipi_doorbell_pending(&f->a)); /* a's sender waits for nothing */
+	recv_pat(f, 0, 16, 0, 0);
+	assert_false(ipi_doorbell_pending(&f->b)); /* consumed */
+	assert_false(ipi_doorbell_pending(&f->a)); /* consumed, but a never armed */
+
+	/* A sender that armed on a full ring: pending once the peer consumed. */
+	n = 1;
+	while (send_pat(f, 0, 64, n) == 0)
+		n++;
+	assert_false(ipi_arm_space(&f->a));
+	assert_false(ipi_doorbell_pending(&f->a)); /* nothing consumed yet */
+	recv_pat(f, 0, 64, 1, 1);
+	assert_true(ipi_space_need_doorbell(&f->b));
+	assert_true(ipi_doorbell_pending(&f->a));   /* the space doorbell is for a */
+	assert_int_equal(send_pat(f, 0, 64, n), 0); /* the retry takes the room */
+	assert_false(ipi_doorbell_pending(&f->a));
+
+	/* A garbage producer index points at b (its worker will break), until
+	 * b is broken: then nothing is pending any more. */
+	for (u32 i = 2; i <= n; i++)
+		recv_pat(f, 0, 64, i, i);
+	assert_false(ipi_doorbell_pending(&f->b));
+	f->a.tx->prod += 0x7ffffff0u;
+	assert_true(ipi_doorbell_pending(&f->b));
+	assert_int_equal(ipi_recv(&f->b, NULL, NULL, 0), -EPROTO);
+	assert_false(ipi_doorbell_pending(&f->b));
+	fx_free(f);
+}
+
 #define BAD(fn, flt, tx, good)                                                                     \
 	{                                                                                          \
 		.name = "malformed_" #fn, .test_func = test_malformed,                             \
@@ -993,6 +1033,7 @@ int main(void)
 	    cmocka_unit_test(test_doorbell_armed),
 	    cmocka_unit_test(test_doorbell_race),
 	    cmocka_unit_test(test_space_doorbell),
+	    cmocka_unit_test(test_doorbell_pending),
 	    cmocka_unit_test(test_fault_str),
 	    BAD(prod_beyond, IPI_FAULT_PROD_RANGE, false, 0),
 	    BAD(prod_far, IPI_FAULT_PROD_RANGE, false, 0),
