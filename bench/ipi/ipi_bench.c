@@ -51,6 +51,7 @@
 #include <unistd.h>
 
 #include "ring.h"
+#include "stats.h"
 
 #define RING_SIZE (64 * 1024)
 #define MAX_MSG 4096
@@ -373,6 +374,34 @@ static ssize_t read_msg(struct ctx *c, int fd, void *p, size_t len)
 	return (ssize_t)got;
 }
 
+/* read_msg of one message (c->size bytes on a pipe); a failed read ends the benchmark. */
+static ssize_t must_read(struct ctx *c, int fd, void *p)
+{
+	ssize_t r = read_msg(c, fd, p, c->size);
+
+	if (r <= 0) {
+		fprintf(stderr, "%s: read failed\n", kind_name[c->kind]);
+		exit(1);
+	}
+	return r;
+}
+
+/*
+ * Receive and check message @n from the sender (fd[1]), or the end message
+ * (numbered END_SEQ), which is checked as such. Returns true for the end
+ * message; its length goes to *len unless len is NULL.
+ */
+static bool fd_recv_checked(struct ctx *c, u8 *buf, u64 n, const char *who, ssize_t *len)
+{
+	ssize_t r = must_read(c, c->fd[1], buf);
+	u64 seq = r >= 8 && msg_seq(buf) == END_SEQ ? END_SEQ : n;
+
+	msg_check(c, who, buf, r, seq);
+	if (len)
+		*len = r;
+	return seq == END_SEQ;
+}
+
 static void *fd_tx(void *arg)
 {
 	struct ctx *c = arg;
@@ -397,20 +426,8 @@ static void *fd_rx(void *arg)
 	u64 n = 0;
 
 	start_line(c, 1);
-	for (;;) {
-		ssize_t r = read_msg(c, c->fd[1], buf, c->size);
-		u64 seq;
-
-		if (r <= 0) {
-			fprintf(stderr, "%s: read failed\n", kind_name[c->kind]);
-			exit(1);
-		}
-		seq = r >= 8 && msg_seq(buf) == END_SEQ ? END_SEQ : n;
-		msg_check(c, "receiver", buf, r, seq);
-		if (seq == END_SEQ)
-			break;
+	while (!fd_recv_checked(c, buf, n, "receiver", NULL))
 		n++;
-	}
 	c->t_end = now();
 	c->count = n;
 	return NULL;
@@ -507,11 +524,7 @@ static void fd_roundtrip(struct ctx *c, u8 *buf, u64 seq)
 
 	msg_fill(buf, c->size, seq);
 	write_all(c->fd[0], buf, c->size);
-	r = read_msg(c, c->fd[3], buf, c->size);
-	if (r <= 0) {
-		fprintf(stderr, "%s: read failed\n", kind_name[c->kind]);
-		exit(1);
-	}
+	r = must_read(c, c->fd[3], buf);
 	msg_check(c, "pinger (echo)", buf, r, seq);
 }
 
@@ -531,22 +544,11 @@ static void *fd_pong(void *arg)
 {
 	struct ctx *c = arg;
 	u8 buf[MAX_MSG];
+	ssize_t r;
 
 	start_line(c, 1);
-	for (u64 n = 0;; n++) {
-		ssize_t r = read_msg(c, c->fd[1], buf, c->size);
-		u64 seq;
-
-		if (r <= 0) {
-			fprintf(stderr, "%s: read failed\n", kind_name[c->kind]);
-			exit(1);
-		}
-		seq = r >= 8 && msg_seq(buf) == END_SEQ ? END_SEQ : n;
-		msg_check(c, "ponger", buf, r, seq);
-		if (seq == END_SEQ)
-			break;
+	for (u64 n = 0; !fd_recv_checked(c, buf, n, "ponger", &r); n++)
 		write_all(c->fd[2], buf, (size_t)r);
-	}
 	return NULL;
 }
 
@@ -728,31 +730,6 @@ static struct rtt roundtrip(enum kind k, u32 size, double duration)
 	return r;
 }
 
-/* Median and range of @n figures, one per run. */
-struct spread {
-	double med, min, max;
-};
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static struct spread stat_of(const double *v, int n)
-{
-	double s[MAX_RUNS];
-	struct spread r;
-
-	memcpy(s, v, n * sizeof(*v));
-	qsort(s, n, sizeof(*s), cmp_double);
-	r.med = n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-	r.min = s[0];
-	r.max = s[n - 1];
-	return r;
-}
-
 /* "25.31 M/s [24.10-26.02]": the unit is chosen by the median */
 static const char *fmt_rate(char *s, struct spread st)
 {
@@ -779,7 +756,7 @@ static struct spread ratio_of(const double *a, const double *b, int n)
 
 	for (int i = 0; i < n; i++)
 		r[i] = a[i] / b[i];
-	return stat_of(r, n);
+	return spread_of(r, n);
 }
 
 int main(int argc, char **argv)
@@ -852,12 +829,12 @@ int main(int argc, char **argv)
 	printf(row, "", kind_name[K_RING], kind_name[K_UNIX], kind_name[K_PIPE], kind_name[K_LINE]);
 	for (int s = 0; s < 2; s++) {
 		snprintf(lbl, sizeof(lbl), "msgs/s %u B", sizes[s]);
-		printf(row, lbl, fmt_rate(a, stat_of(tp[K_RING][s], runs)),
-		       fmt_rate(b, stat_of(tp[K_UNIX][s], runs)),
-		       fmt_rate(d, stat_of(tp[K_PIPE][s], runs)), "-");
+		printf(row, lbl, fmt_rate(a, spread_of(tp[K_RING][s], runs)),
+		       fmt_rate(b, spread_of(tp[K_UNIX][s], runs)),
+		       fmt_rate(d, spread_of(tp[K_PIPE][s], runs)), "-");
 		if (s == 0)
 			printf(row, "  (doorbell check each msg)",
-			       fmt_rate(a, stat_of(tp_each, runs)), "", "", "");
+			       fmt_rate(a, spread_of(tp_each, runs)), "", "", "");
 	}
 	for (int s = 0; s < 2; s++)
 		for (int p = 0; p < 2; p++) {
@@ -865,10 +842,10 @@ int main(int argc, char **argv)
 
 			snprintf(lbl, sizeof(lbl), "round trip %s %u B", p ? "p99" : "p50",
 				 rtt_sizes[s]);
-			printf(row, lbl, fmt_ns(a, stat_of(v[K_RING], runs)),
-			       fmt_ns(b, stat_of(v[K_UNIX], runs)),
-			       fmt_ns(d, stat_of(v[K_PIPE], runs)),
-			       fmt_ns(e, stat_of(v[K_LINE], runs)));
+			printf(row, lbl, fmt_ns(a, spread_of(v[K_RING], runs)),
+			       fmt_ns(b, spread_of(v[K_UNIX], runs)),
+			       fmt_ns(d, spread_of(v[K_PIPE], runs)),
+			       fmt_ns(e, spread_of(v[K_LINE], runs)));
 		}
 	printf("(round-trip samples at 64 B, all runs: %zu ring, %zu unix, %zu pipe, %zu cache "
 	       "line)\n",
@@ -896,7 +873,8 @@ int main(int argc, char **argv)
 		v[2][nv] = p50[1][K_RING][r];
 		v[3][nv++] = p50[1][K_LINE][r];
 	}
-	struct spread ring64 = stat_of(tp[K_RING][0], runs), unix64 = stat_of(tp[K_UNIX][0], runs);
+	struct spread ring64 = spread_of(tp[K_RING][0], runs),
+		      unix64 = spread_of(tp[K_UNIX][0], runs);
 	struct spread q1 = ratio_of(tp[K_RING][0], tp[K_UNIX][0], runs);
 	double g1 = ring64.med / unix64.med;
 
@@ -904,9 +882,10 @@ int main(int argc, char **argv)
 	printf("  ring msgs/s at 64 B >= 10x unix socket:            %6.1fx [%.1f-%.1f]  %s\n", g1,
 	       q1.min, q1.max, g1 >= 10 ? "PASS" : "MISS");
 	if (nv >= 3) {
-		struct spread rr16 = stat_of(v[0], nv), fl16 = stat_of(v[1], nv);
+		struct spread rr16 = spread_of(v[0], nv), fl16 = spread_of(v[1], nv);
 		struct spread q2 = ratio_of(v[0], v[1], nv), q3 = ratio_of(v[2], v[3], nv);
-		double g2 = rr16.med / fl16.med, g3 = stat_of(v[2], nv).med / stat_of(v[3], nv).med;
+		double g2 = rr16.med / fl16.med,
+		       g3 = spread_of(v[2], nv).med / spread_of(v[3], nv).med;
 
 		printf(
 		    "  ring p50 round trip <= 3x cache-line floor (16 B): %6.2fx [%.2f-%.2f]  %s  "

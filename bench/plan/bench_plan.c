@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "plan.h"
+#include "stats.h"
 
 #define CPUS_PER_NODE 64
 #define PARTS_PER_NODE 16
@@ -48,13 +49,6 @@ static double now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
 }
 
 static void die(const char *what)
@@ -258,23 +252,6 @@ static void release(struct bench *b)
 {
 	free(b->text);
 	inventory_free(b->inv);
-}
-
-struct spread {
-	double med, min, max;
-};
-
-static struct spread spread_of(const double *v, int n)
-{
-	double s[ROUNDS];
-	struct spread r;
-
-	memcpy(s, v, n * sizeof(*v));
-	qsort(s, n, sizeof(*s), cmp_double);
-	r.med = n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-	r.min = s[0];
-	r.max = s[n - 1];
-	return r;
 }
 
 int main(void)

@@ -11,10 +11,7 @@ pool=$(rd $K/pool_size)
 M=1048576
 
 setup other 3 192M ttyS2
-write_ok $K/other/control start
-wait_state other running
-expect_app other 3 192M
-wait_channel other up
+start_app other 3 192M
 
 setup p1 1-2 128M ttyS1
 write_ok /sys/module/kpart/parameters/test_entry_fault 1
@@ -33,10 +30,7 @@ run_ping() { partctl ping -c 100 other >/tmp/ping.out 2>&1; }
 check "other's channel answers 100 pings" run_ping
 check "boot kernel still runs commands" test "$(echo 6 7 | awk '{print $1 * $2}')" = 42
 
-write_ok $K/p1/control start
-wait_state p1 running
-expect_app p1 1-2 128M
-wait_channel p1 up
+start_app p1 1-2 128M
 write_ok $K/p1/control stop
 write_ok $K/other/control stop
 check_eq "both stopped" "$(rd $K/p1/state) $(rd $K/other/state)" "stopped stopped"

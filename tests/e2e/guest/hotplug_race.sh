@@ -11,12 +11,7 @@ pool=$(rd $K/pool_size)
 C=/sys/devices/system/cpu/cpu2/online
 
 mkdir $K/p1
-write_ok $K/p1/cpus 2-3
-write_ok $K/p1/memory 128M
-write_ok $K/p1/kernel /boot/bzImage
-write_ok $K/p1/initrd /boot/app.cpio.gz
-write_ok $K/p1/console none
-write_ok $K/p1/cmdline "idle=halt"
+configure p1 2-3 128M none "idle=halt"
 
 # The toggler: until /tmp/stop-toggling exists
 rm -f /tmp/stop-toggling /tmp/toggles
@@ -66,10 +61,7 @@ check "no CPU reported stuck" sh -c "! dmesg | grep -q 'did not come back online
 
 write_ok $K/p1/console ttyS1
 write_ok $K/p1/cmdline "console=ttyS1,115200 idle=halt"
-write_ok $K/p1/control start
-wait_state p1 running
-expect_app p1 2-3 128M
-wait_channel p1 up
+start_app p1 2-3 128M
 write_ok $K/p1/control stop
 check_eq "CPUs back" "$(online)" "0-3"
 check "rmdir p1" rmdir $K/p1

@@ -112,15 +112,21 @@ wait_state() {
 	pass "$1 is $2"
 }
 
-# setup NAME CPUS MEMORY CONSOLE [APP-ARGS]: a partition ready to start
-setup() {
-	mkdir $K/$1 || { fail "mkdir $1"; return 1; }
+# configure NAME CPUS MEMORY CONSOLE CMDLINE: the existing partition NAME
+# made ready to start: the boot images and what the arguments say
+configure() {
 	write_ok $K/$1/cpus "$2"
 	write_ok $K/$1/memory "$3"
 	write_ok $K/$1/kernel /boot/bzImage
 	write_ok $K/$1/initrd /boot/app.cpio.gz
 	write_ok $K/$1/console "$4"
-	write_ok $K/$1/cmdline "console=$4,115200 idle=halt $5"
+	write_ok $K/$1/cmdline "$5"
+}
+
+# setup NAME CPUS MEMORY CONSOLE [APP-ARGS]: a partition ready to start
+setup() {
+	mkdir $K/$1 || { fail "mkdir $1"; return 1; }
+	configure "$1" "$2" "$3" "$4" "console=$4,115200 idle=halt $5"
 }
 
 # The boot kernel's APIC ID of each CPU, read while all are online (when
@@ -189,4 +195,15 @@ wait_channel() {
 		sleep 0.1
 	done
 	pass "$1 channel is $st"
+}
+
+# start_app NAME CPUS MEMORY: start NAME, wait until it runs, tell the host
+# what its console must report (expect_app NAME CPUS MEMORY) and wait for
+# its channel to be up. Each step prints its own PASS or FAIL line, and a
+# failed step does not skip the later ones.
+start_app() {
+	write_ok $K/$1/control start
+	wait_state $1 running
+	expect_app $1 "$2" "$3"
+	wait_channel $1 up
 }

@@ -17,10 +17,7 @@ check "a start with no5lvl is refused" sh -c "! echo start > $K/p1/control 2>/de
 check "the kernel said why" sh -c "dmesg | grep -q 'p1: no5lvl on the command line, but the boot kernel runs 5-level paging'"
 check_eq "nothing held after the refusal" "$(snapshot)" "$before"
 write_ok $K/p1/cmdline "console=ttyS1,115200 idle=halt"
-write_ok $K/p1/control start
-wait_state p1 running
-expect_app p1 2-3 256M
-wait_channel p1 up
+start_app p1 2-3 256M
 write_ok $K/p1/control stop
 check_eq "pool whole" "$(rd $K/pool_free)" "$pool"
 echo EXPECT-APP-BOOTS: ttyS1 1

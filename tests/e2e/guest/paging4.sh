@@ -9,10 +9,7 @@
 
 check "the boot kernel runs 4-level paging" sh -c "! grep -qw la57 /proc/cpuinfo"
 setup p1 2-3 256M ttyS1
-write_ok $K/p1/control start
-wait_state p1 running
-expect_app p1 2-3 256M
-wait_channel p1 up
+start_app p1 2-3 256M
 write_ok $K/p1/control stop
 check_eq "stopped" "$(rd $K/p1/state) $(rd $K/p1/exit_reason)" "stopped stop"
 echo EXPECT-APP-BOOTS: ttyS1 1

@@ -17,16 +17,8 @@ expect_error "half a core" $K/p1/cpus "2" "Invalid argument" \
 expect_error "the boot CPU's sibling" $K/p1/cpus "1" "Invalid argument" \
 	"CPU 1 shares a core with CPU 0, which the partition does not get"
 expect_error "smt_split garbage" $K/p1/smt_split "maybe" "Invalid argument" "invalid smt_split"
-write_ok $K/p1/cpus 2-3
-write_ok $K/p1/memory 128M
-write_ok $K/p1/kernel /boot/bzImage
-write_ok $K/p1/initrd /boot/app.cpio.gz
-write_ok $K/p1/console ttyS1
-write_ok $K/p1/cmdline "console=ttyS1,115200 idle=halt"
-write_ok $K/p1/control start
-wait_state p1 running
-expect_app p1 2-3 128M
-wait_channel p1 up
+configure p1 2-3 128M ttyS1 "console=ttyS1,115200 idle=halt"
+start_app p1 2-3 128M
 write_ok $K/p1/control stop
 
 echo "BOOT: --- the override"

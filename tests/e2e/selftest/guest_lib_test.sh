@@ -105,6 +105,32 @@ expect "expect_error fails without its line" 1 "FAIL: cpus: no kernel log line '
 run "$fake_dmesg"'; expect_error "cpus" $K/p1/cpus 2-3 "Is a directory" "channel up"; finish'
 expect "expect_error fails when the write succeeds" 1 'FAIL: cpus: write succeeded' NOPASS
 
+# ---- configure / setup: the partition's files, each write checked
+mkdir -p "$T/k/cfg"
+run 'configure cfg 2-3 128M none "idle=halt"; for f in cpus memory kernel initrd console cmdline; do echo "$f=$(cat $K/cfg/$f)"; done; finish'
+expect "configure writes the six files" 0 \
+	"PASS: write '2-3' to cfg/cpus .*PASS: write 'idle=halt' to cfg/cmdline cpus=2-3 memory=128M kernel=/boot/bzImage initrd=/boot/app.cpio.gz console=none cmdline=idle=halt SUMMARY: 0 failure"
+run 'setup p2 1 64M ttyS2; echo "cmdline=[$(cat $K/p2/cmdline)]"; finish'
+expect "setup makes the partition and a console command line" 0 \
+	"PASS: write 'ttyS2' to p2/console PASS: write 'console=ttyS2,115200 idle=halt ' to p2/cmdline cmdline=\\[console=ttyS2,115200 idle=halt \\] SUMMARY: 0 failure"
+run 'setup p2 1 64M ttyS2; finish'
+expect "setup fails on a partition that is there" 1 'FAIL: mkdir p2' NOPASS
+rm -rf "$T/k/cfg" "$T/k/p2"
+run 'configure cfg 2-3 128M none "idle=halt"; finish'
+expect "configure fails on writes that fail" 1 "FAIL: write '2-3' to cfg/cpus" NOPASS
+
+# ---- start_app: start, running, what the host must see, channel up
+echo 0x40000000-0x4fffffff >"$T/k/p1/memory_range"
+echo running >"$T/k/p1/state"
+echo up >"$T/k/p1/channel"
+run 'APICIDS="0:0 1:1 2:4 3:6"; start_app p1 2-3 256M; echo "control=$(cat $K/p1/control)"; finish'
+expect "start_app: each step in turn" 0 \
+	"PASS: write 'start' to p1/control PASS: p1 is running EXPECT-APP: ttyS1 cpus=2 apicids=4,6 ram=0x0000000040200000-0x000000004fffffff PASS: p1 channel is up control=start SUMMARY: 0 failure"
+rm "$T/k/p1/state"
+run 'APICIDS="0:0 1:1 2:4 3:6"; start_app p1 2-3 256M; finish'
+expect "start_app fails on a failed step and still takes the later ones" 1 \
+	'FAIL: p1: cannot read .*state.*EXPECT-APP: ttyS1 .*PASS: p1 channel is up SUMMARY: 1 failure'
+
 # ---- partd: "no actions" needs partd's word and no step in its log
 cat >"$T/log" <<'L'
 partd: listening to kpart events (generic netlink kpart/events)

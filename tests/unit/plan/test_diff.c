@@ -3,7 +3,7 @@
  * Unit tests: diffs of plans against the two-node fixture machine, where
  * web runs on CPUs 2-3 with 1G and old is stopped on CPU 6 with 512M.
  */
-#include "testutil.h"
+#include "plan_fx.h"
 
 #include <errno.h>
 
@@ -17,73 +17,16 @@
 	"{\"name\":\"old\",\"cpus\":\"6\",\"memory\":\"512M\"," K ",\"console\":\"none\","         \
 	"\"autostart\":false}"
 
-struct fx {
-	char *root;
-	struct inventory *inv;
-	struct problems ps;
-	struct plan *plan;
-	struct plan_actions as;
-	char *text;
-};
-
-static int setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof(*f));
-
-	f->root = make_file_root();
-	f->inv = load_fixture("two-node", f->root);
-	problems_init(&f->ps);
-	plan_actions_init(&f->as);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-
-	plan_actions_free(&f->as);
-	plan_free(f->plan);
-	problems_free(&f->ps);
-	inventory_free(f->inv);
-	remove_tree(f->root);
-	free(f->root);
-	free(f->text);
-	free(f);
-	return 0;
-}
-
-/*
- * Compact rendering: one action per line, "op name [attr old>new]". An old
- * value of NULL (an attribute of a partition this apply creates: undo leaves
- * it to the delete) shows as NULL, unlike "" (undo writes "").
- */
+/* Parse and validate plan_text (both must succeed), and render its diff (fx_diff_text). */
 static const char *diff(struct fx *f, const char *plan_text)
 {
-	size_t i, len = 0;
-	FILE *m;
-
 	f->plan = parse_str(plan_text, &f->ps);
 	assert_non_null(f->plan);
 	if (plan_validate(f->plan, f->inv, &f->ps)) {
 		dump_problems(&f->ps);
 		fail_msg("plan does not validate");
 	}
-	assert_int_equal(plan_diff(f->plan, f->inv, &f->as), 0);
-	m = open_memstream(&f->text, &len);
-	for (i = 0; i < f->as.n; i++) {
-		const struct plan_action *a = &f->as.v[i];
-
-		/* phases never go backwards */
-		if (i)
-			assert_true(a->phase >= f->as.v[i - 1].phase);
-		fprintf(m, "%s %s", plan_action_verb(a->type), a->name);
-		if (a->type == ACT_SET)
-			fprintf(m, " %s %s>%s", a->attr, a->old ? a->old : "NULL", a->value);
-		fprintf(m, "\n");
-	}
-	fclose(m);
-	return f->text;
+	return fx_diff_text(f);
 }
 
 static void test_unchanged_gets_no_action(void **state)
@@ -324,7 +267,7 @@ static void test_format(void **state)
 
 int main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup_two_node, fx_teardown)
 	const struct CMUnitTest tests[] = {
 	    T(test_unchanged_gets_no_action),
 	    T(test_remove_stopped),

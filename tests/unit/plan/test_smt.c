@@ -9,12 +9,14 @@
  * The machine built by hand: CPUs 0-7, two threads per core (0-1, 2-3,
  * 4-5, 6-7), node 0: 0-3, node 1: 4-7, a 4G pool.
  */
-#include "testutil.h"
+#include "plan_fx.h"
 
 #include <errno.h>
 
 #define HEAD "{\"version\":1,\"pool\":{\"size\":\"4G\"},"
 #define K "\"kernel\":\"/boot/kpart/bzImage\""
+/* A plan of the partitions given (PART and SPLIT, joined by ",") */
+#define PLAN(parts) HEAD "\"partitions\":[" parts "]}"
 #define PART(name, cpus) "{\"name\":\"" name "\",\"cpus\":" cpus ",\"memory\":\"64M\"," K "}"
 #define SPLIT(name, cpus)                                                                          \
 	"{\"name\":\"" name "\",\"cpus\":" cpus ",\"smt_split\":true,\"memory\":\"64M\"," K "}"
@@ -270,8 +272,7 @@ static void test_parse_key(void **state)
 
 	(void)state;
 	problems_init(&ps);
-	p = parse_str(HEAD "\"partitions\":[" SPLIT("a", "\"2\"") "," PART("b", "\"4-5\"") "]}",
-		      &ps);
+	p = parse_str(PLAN(SPLIT("a", "\"2\"") "," PART("b", "\"4-5\"")), &ps);
 	assert_non_null(p);
 	assert_no_errors(&ps);
 	assert_int_equal(ps.n, 0); /* not an unknown key */
@@ -297,50 +298,10 @@ static void test_parse_key(void **state)
 
 /* ------------------------------------------------------------ validation */
 
-struct fx {
-	char *root;
-	struct inventory *inv;
-	struct problems ps;
-	struct plan *plan;
-	struct plan_actions as;
-	char *text;
-};
-
 static int setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-
-	f->root = make_file_root();
-	f->inv = smt_machine(f->root);
-	problems_init(&f->ps);
-	plan_actions_init(&f->as);
-	*state = f;
+	*state = fx_new(smt_machine);
 	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-
-	plan_actions_free(&f->as);
-	plan_free(f->plan);
-	problems_free(&f->ps);
-	inventory_free(f->inv);
-	remove_tree(f->root);
-	free(f->root);
-	free(f->text);
-	free(f);
-	return 0;
-}
-
-static size_t check(struct fx *f, const char *text)
-{
-	f->plan = parse_str(text, &f->ps);
-	if (!f->plan || f->ps.nerrors) {
-		dump_problems(&f->ps);
-		fail_msg("plan does not parse");
-	}
-	return plan_validate(f->plan, f->inv, &f->ps);
 }
 
 static void assert_cpus(struct fx *f, size_t i, const char *want)
@@ -369,9 +330,7 @@ static void test_whole_cores_are_fine(void **state)
 {
 	struct fx *f = *state;
 
-	assert_int_equal(
-	    check(f, HEAD "\"partitions\":[" PART("a", "\"2-5\"") "," PART("b", "\"6-7\"") "]}"),
-	    0);
+	assert_int_equal(check(f, PLAN(PART("a", "\"2-5\"") "," PART("b", "\"6-7\""))), 0);
 	assert_int_equal(f->ps.n, 0);
 }
 
@@ -380,7 +339,7 @@ static void test_sibling_left_to_boot_kernel(void **state)
 	struct fx *f = *state;
 	const struct problem *p;
 
-	assert_int_equal(check(f, HEAD "\"partitions\":[" PART("a", "\"2\"") "]}"), 1);
+	assert_int_equal(check(f, PLAN(PART("a", "\"2\""))), 1);
 	p = must_find(f, "/partitions/0/cpus",
 		      "CPU 2 shares a core with CPU 3, which this partition does not get");
 	assert_int_equal(p->severity, PROBLEM_ERROR);
@@ -393,9 +352,7 @@ static void test_sibling_in_other_partition(void **state)
 	struct fx *f = *state;
 	const struct problem *p;
 
-	assert_int_equal(
-	    check(f, HEAD "\"partitions\":[" PART("a", "\"2,4-5\"") "," PART("b", "\"3\"") "]}"),
-	    2);
+	assert_int_equal(check(f, PLAN(PART("a", "\"2,4-5\"") "," PART("b", "\"3\""))), 2);
 	p = must_find(f, "/partitions/0/cpus", "CPU 2 shares a core with CPU 3,");
 	assert_string_equal(p->holder, "/partitions/1 (b) in this plan");
 	assert_string_equal(p->hint, "drop CPU 2, or set \"smt_split\": true");
@@ -408,7 +365,7 @@ static void test_sibling_is_cpu0(void **state)
 	struct fx *f = *state;
 	const struct problem *p;
 
-	assert_int_equal(check(f, HEAD "\"partitions\":[" PART("a", "\"1-3\"") "]}"), 1);
+	assert_int_equal(check(f, PLAN(PART("a", "\"1-3\""))), 1);
 	p = must_find(f, "/partitions/0/cpus",
 		      "CPU 1 shares a core with CPU 0, which this partition does not get");
 	assert_string_equal(p->holder, "the boot kernel (CPU 0 always stays with it)");
@@ -432,7 +389,7 @@ static void test_several_split_cores(void **state)
 	const struct problem *p;
 
 	/* one problem per partition, naming the other threads it leaves out */
-	assert_int_equal(check(f, HEAD "\"partitions\":[" PART("a", "\"2,4,6\"") "]}"), 1);
+	assert_int_equal(check(f, PLAN(PART("a", "\"2,4,6\""))), 1);
 	p = must_find(f, "/partitions/0/cpus",
 		      "CPU 2 shares a core with CPU 3, which this partition does not get (nor "
 		      "CPUs 5,7, other threads of its cores)");
@@ -444,9 +401,7 @@ static void test_smt_split_allows_it(void **state)
 	struct fx *f = *state;
 	const struct problem *p;
 
-	assert_int_equal(
-	    check(f, HEAD "\"partitions\":[" SPLIT("a", "\"1,2\"") "," SPLIT("b", "\"3\"") "]}"),
-	    0);
+	assert_int_equal(check(f, PLAN(SPLIT("a", "\"1,2\"") "," SPLIT("b", "\"3\""))), 0);
 	/* a warning says what is shared */
 	p = must_find(f, "/partitions/0/cpus", "CPU 1 shares a core with CPU 0");
 	assert_int_equal(p->severity, PROBLEM_WARNING);
@@ -468,9 +423,7 @@ static void test_no_smt_machine(void **state)
 		inventory_add_cpu(f->inv, c, 0);
 	f->inv->pool_size = 4ull << 30;
 	f->inv->file_root = strdup(f->root);
-	assert_int_equal(check(f, HEAD "\"partitions\":[" PART("a", "\"1\"") "," PART(
-				      "b", "{\"count\":3}") "]}"),
-			 0);
+	assert_int_equal(check(f, PLAN(PART("a", "\"1\"") "," PART("b", "{\"count\":3}"))), 0);
 	assert_int_equal(f->ps.n, 0);
 	assert_cpus(f, 1, "2-4");
 }
@@ -483,8 +436,8 @@ static void test_count_takes_whole_cores(void **state)
 
 	/* CPU 1 is free but its core is CPU 0's: a count never takes it; a
 	 * cpulist that splits core 4-5 (allowed) leaves its other half out too */
-	assert_int_equal(check(f, HEAD "\"partitions\":[" PART("a", "{\"count\":2}") "," SPLIT(
-				      "x", "\"5\"") "," PART("b", "{\"count\":2}") "]}"),
+	assert_int_equal(check(f, PLAN(PART("a", "{\"count\":2}") "," SPLIT("x", "\"5\"") "," PART(
+				      "b", "{\"count\":2}"))),
 			 0);
 	assert_cpus(f, 0, "2-3");
 	assert_cpus(f, 2, "6-7");
@@ -497,15 +450,14 @@ static void test_count_numa_whole_cores(void **state)
 	struct fx *f = *state;
 	const struct problem *p;
 
-	assert_int_equal(check(f, HEAD "\"partitions\":[" PART("a", "{\"count\":4}") "]}"), 0);
+	assert_int_equal(check(f, PLAN(PART("a", "{\"count\":4}"))), 0);
 	assert_cpus(f, 0, "4-7"); /* node 0 has only one whole free core (2-3) */
 	plan_free(f->plan);
 	problems_free(&f->ps);
 
 	/* node 1 has 4-7, x takes half of core 4-5: one whole core is left */
-	assert_int_equal(check(f, HEAD "\"partitions\":[" SPLIT("x", "\"4\"") "," PART(
-				      "a", "{\"count\":4,\"numa_node\":1}") "]}"),
-			 1);
+	assert_int_equal(
+	    check(f, PLAN(SPLIT("x", "\"4\"") "," PART("a", "{\"count\":4,\"numa_node\":1}"))), 1);
 	p = must_find(f, "/partitions/1/cpus",
 		      "needs 4 CPUs on NUMA node 1 but only 2 of its CPUs (4-7) are free in "
 		      "whole cores");
@@ -517,8 +469,8 @@ static void test_count_that_splits_a_core(void **state)
 	struct fx *f = *state;
 	const struct problem *p;
 
-	assert_int_equal(check(f, HEAD "\"partitions\":[" PART("a", "{\"count\":3}") "," PART(
-				      "b", "{\"count\":1,\"numa_node\":1}") "]}"),
+	assert_int_equal(check(f, PLAN(PART("a", "{\"count\":3}") "," PART(
+				      "b", "{\"count\":1,\"numa_node\":1}"))),
 			 2);
 	p = must_find(f, "/partitions/0/cpus/count",
 		      "count 3 would split a core: this machine has 2 threads per core");
@@ -533,8 +485,7 @@ static void test_count_with_smt_split(void **state)
 	struct fx *f = *state;
 
 	/* whole cores first, then the free half of a core split already (CPU 0's) */
-	assert_int_equal(check(f, HEAD "\"partitions\":[" SPLIT("a", "{\"count\":3}") "," PART(
-				      "b", "{\"count\":4}") "]}"),
+	assert_int_equal(check(f, PLAN(SPLIT("a", "{\"count\":3}") "," PART("b", "{\"count\":4}"))),
 			 0);
 	assert_cpus(f, 0, "1-3");
 	assert_cpus(f, 1, "4-7");
@@ -557,8 +508,7 @@ static void test_count_mixed_cores(void **state)
 	add_core(f->inv, "4-5");
 	f->inv->pool_size = 4ull << 30;
 	f->inv->file_root = strdup(f->root);
-	assert_int_equal(check(f, HEAD "\"partitions\":[" PART("a", "{\"count\":3}") "," PART(
-				      "b", "{\"count\":1}") "]}"),
+	assert_int_equal(check(f, PLAN(PART("a", "{\"count\":3}") "," PART("b", "{\"count\":1}"))),
 			 1);
 	assert_cpus(f, 0, "2-3,6"); /* a core of 2 and one of 1; 4-5 would not fit */
 	p = must_find(f, "/partitions/1/cpus",
@@ -574,8 +524,7 @@ static void test_keep_live_only_whole(void **state)
 	 * once the plan does not allow splitting; a whole one stays */
 	live(f->inv, "p", "3-4", true, PART_STOPPED);
 	live(f->inv, "q", "6-7", false, PART_STOPPED);
-	assert_int_equal(check(f, HEAD "\"partitions\":[" PART("q", "{\"count\":2}") "," PART(
-				      "p", "{\"count\":2}") "]}"),
+	assert_int_equal(check(f, PLAN(PART("q", "{\"count\":2}") "," PART("p", "{\"count\":2}"))),
 			 0);
 	assert_cpus(f, 0, "6-7");
 	assert_cpus(f, 1, "2-3");
@@ -677,28 +626,14 @@ static void model_run(struct fx *f)
 		cpuset_free(&m[i].cpus);
 }
 
+/* Validate plan_text (must pass), render its diff (fx_diff_text) and run it on the model. */
 static const char *diff(struct fx *f, const char *plan_text)
 {
-	size_t i, len = 0;
-	FILE *mem;
-
 	if (check(f, plan_text)) {
 		dump_problems(&f->ps);
 		fail_msg("plan does not validate");
 	}
-	assert_int_equal(plan_diff(f->plan, f->inv, &f->as), 0);
-	mem = open_memstream(&f->text, &len);
-	for (i = 0; i < f->as.n; i++) {
-		const struct plan_action *a = &f->as.v[i];
-
-		if (i)
-			assert_true(a->phase >= f->as.v[i - 1].phase);
-		fprintf(mem, "%s %s", plan_action_verb(a->type), a->name);
-		if (a->type == ACT_SET)
-			fprintf(mem, " %s %s>%s", a->attr, a->old ? a->old : "NULL", a->value);
-		fprintf(mem, "\n");
-	}
-	fclose(mem);
+	fx_diff_text(f);
 	model_run(f);
 	return f->text;
 }
@@ -708,19 +643,18 @@ static void test_diff_new_partitions(void **state)
 	struct fx *f = *state;
 
 	/* smt_split 1 before cpus; a partition without the key gets no smt_split write */
-	assert_string_equal(
-	    diff(f, HEAD "\"partitions\":[" SPLIT("a", "\"3\"") "," PART("b", "\"4-5\"") "]}"),
-	    "create a\n"
-	    "create b\n"
-	    "set a smt_split NULL>1\n"
-	    "set a cpus NULL>3\n"
-	    "set a memory NULL>67108864\n"
-	    "set a kernel NULL>/boot/kpart/bzImage\n"
-	    "set b cpus NULL>4-5\n"
-	    "set b memory NULL>67108864\n"
-	    "set b kernel NULL>/boot/kpart/bzImage\n"
-	    "start a\n"
-	    "start b\n");
+	assert_string_equal(diff(f, PLAN(SPLIT("a", "\"3\"") "," PART("b", "\"4-5\""))),
+			    "create a\n"
+			    "create b\n"
+			    "set a smt_split NULL>1\n"
+			    "set a cpus NULL>3\n"
+			    "set a memory NULL>67108864\n"
+			    "set a kernel NULL>/boot/kpart/bzImage\n"
+			    "set b cpus NULL>4-5\n"
+			    "set b memory NULL>67108864\n"
+			    "set b kernel NULL>/boot/kpart/bzImage\n"
+			    "start a\n"
+			    "start b\n");
 }
 
 static void test_diff_unchanged(void **state)
@@ -729,8 +663,7 @@ static void test_diff_unchanged(void **state)
 
 	live(f->inv, "a", "2-3", false, PART_RUNNING);
 	live(f->inv, "s", "5", true, PART_RUNNING);
-	assert_string_equal(
-	    diff(f, HEAD "\"partitions\":[" PART("a", "\"2-3\"") "," SPLIT("s", "\"5\"") "]}"), "");
+	assert_string_equal(diff(f, PLAN(PART("a", "\"2-3\"") "," SPLIT("s", "\"5\""))), "");
 }
 
 static void test_diff_split_before_release(void **state)
@@ -740,11 +673,10 @@ static void test_diff_split_before_release(void **state)
 	/* 2-3 -> 3: the release phase writes the CPUs kept (3), half a core:
 	 * smt_split 1 must come first */
 	live(f->inv, "a", "2-3", false, PART_RUNNING);
-	assert_string_equal(diff(f, HEAD "\"partitions\":[" SPLIT("a", "\"3\"") "]}"),
-			    "stop a\n"
-			    "set a smt_split 0>1\n"
-			    "set a cpus 2-3>3\n"
-			    "start a\n");
+	assert_string_equal(diff(f, PLAN(SPLIT("a", "\"3\""))), "stop a\n"
+								"set a smt_split 0>1\n"
+								"set a cpus 2-3>3\n"
+								"start a\n");
 	assert_string_equal(f->as.v[0].why, "definition changed: cpus smt_split");
 	assert_int_equal(f->as.v[1].phase, PHASE_RELEASE);
 }
@@ -755,10 +687,9 @@ static void test_diff_split_before_configure(void **state)
 
 	/* growing: nothing released, smt_split 1 leads the configure writes */
 	live(f->inv, "a", "2-3", false, PART_STOPPED);
-	assert_string_equal(diff(f, HEAD "\"partitions\":[" SPLIT("a", "\"2-4\"") "]}"),
-			    "set a smt_split 0>1\n"
-			    "set a cpus 2-3>2-4\n"
-			    "start a\n");
+	assert_string_equal(diff(f, PLAN(SPLIT("a", "\"2-4\""))), "set a smt_split 0>1\n"
+								  "set a cpus 2-3>2-4\n"
+								  "start a\n");
 	assert_int_equal(f->as.v[0].phase, PHASE_CONFIGURE);
 }
 
@@ -781,10 +712,9 @@ static void test_diff_smt_split_alone(void **state)
 
 	/* like cmdline: the kernel takes it only while stopped */
 	live(f->inv, "a", "2-3", true, PART_RUNNING);
-	assert_string_equal(diff(f, HEAD "\"partitions\":[" PART("a", "\"2-3\"") "]}"),
-			    "stop a\n"
-			    "set a smt_split 1>0\n"
-			    "start a\n");
+	assert_string_equal(diff(f, PLAN(PART("a", "\"2-3\""))), "stop a\n"
+								 "set a smt_split 1>0\n"
+								 "start a\n");
 	assert_string_equal(f->as.v[0].why, "definition changed: smt_split");
 }
 
@@ -799,13 +729,12 @@ static void test_diff_module_without_smt_split(void **state)
 
 	f->inv->no_smt_split = true;
 	live(f->inv, "a", "3", false, PART_RUNNING);
-	assert_string_equal(
-	    diff(f, HEAD "\"partitions\":[" SPLIT("a", "\"3\"") "," SPLIT("b", "\"5\"") "]}"),
-	    "create b\n"
-	    "set b cpus NULL>5\n"
-	    "set b memory NULL>67108864\n"
-	    "set b kernel NULL>/boot/kpart/bzImage\n"
-	    "start b\n");
+	assert_string_equal(diff(f, PLAN(SPLIT("a", "\"3\"") "," SPLIT("b", "\"5\""))),
+			    "create b\n"
+			    "set b cpus NULL>5\n"
+			    "set b memory NULL>67108864\n"
+			    "set b kernel NULL>/boot/kpart/bzImage\n"
+			    "start b\n");
 	must_find(f, "/partitions/0/smt_split", "this kpart module predates smt_split");
 }
 
@@ -843,34 +772,35 @@ static void test_diff_delete_restores_smt_split(void **state)
 
 int main(void)
 {
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, fx_teardown)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_cores_from_kpart),
 	    cmocka_unit_test(test_cores_from_sysfs),
 	    cmocka_unit_test(test_cores_unknown),
 	    cmocka_unit_test(test_add_core_by_hand),
 	    cmocka_unit_test(test_parse_key),
-	    cmocka_unit_test_setup_teardown(test_whole_cores_are_fine, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_sibling_left_to_boot_kernel, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_sibling_in_other_partition, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_sibling_is_cpu0, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_sibling_in_boot_cpus, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_several_split_cores, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_smt_split_allows_it, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_no_smt_machine, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_count_takes_whole_cores, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_count_numa_whole_cores, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_count_that_splits_a_core, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_count_with_smt_split, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_count_mixed_cores, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_keep_live_only_whole, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_diff_new_partitions, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_diff_unchanged, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_diff_split_before_release, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_diff_split_before_configure, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_diff_unsplit_after_cpus, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_diff_smt_split_alone, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_diff_module_without_smt_split, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_diff_delete_restores_smt_split, setup, teardown),
+	    T(test_whole_cores_are_fine),
+	    T(test_sibling_left_to_boot_kernel),
+	    T(test_sibling_in_other_partition),
+	    T(test_sibling_is_cpu0),
+	    T(test_sibling_in_boot_cpus),
+	    T(test_several_split_cores),
+	    T(test_smt_split_allows_it),
+	    T(test_no_smt_machine),
+	    T(test_count_takes_whole_cores),
+	    T(test_count_numa_whole_cores),
+	    T(test_count_that_splits_a_core),
+	    T(test_count_with_smt_split),
+	    T(test_count_mixed_cores),
+	    T(test_keep_live_only_whole),
+	    T(test_diff_new_partitions),
+	    T(test_diff_unchanged),
+	    T(test_diff_split_before_release),
+	    T(test_diff_split_before_configure),
+	    T(test_diff_unsplit_after_cpus),
+	    T(test_diff_smt_split_alone),
+	    T(test_diff_module_without_smt_split),
+	    T(test_diff_delete_restores_smt_split),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

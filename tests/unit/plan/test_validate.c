@@ -4,54 +4,12 @@
  * two-node: CPUs 0-3 on node 0, 4-7 on node 1, pool 4G; web runs on 2-3
  * with 1G, old is stopped on 6 with 512M.
  */
-#include "testutil.h"
+#include "plan_fx.h"
 
 #define HEAD "{\"version\":1,\"pool\":{\"size\":\"4G\"},"
 #define K "\"kernel\":\"/boot/kpart/bzImage\""
 #define PART(name, cpus, mem)                                                                      \
 	"{\"name\":\"" name "\",\"cpus\":" cpus ",\"memory\":\"" mem "\"," K "}"
-
-struct fx {
-	char *root;
-	struct inventory *inv;
-	struct problems ps;
-	struct plan *plan;
-};
-
-static int setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof(*f));
-
-	f->root = make_file_root();
-	f->inv = load_fixture("two-node", f->root);
-	problems_init(&f->ps);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-
-	plan_free(f->plan);
-	problems_free(&f->ps);
-	inventory_free(f->inv);
-	remove_tree(f->root);
-	free(f->root);
-	free(f);
-	return 0;
-}
-
-/* Parse (must succeed without parse errors) and validate; returns error count. */
-static size_t check(struct fx *f, const char *text)
-{
-	f->plan = parse_str(text, &f->ps);
-	if (!f->plan || f->ps.nerrors) {
-		dump_problems(&f->ps);
-		fail_msg("plan does not parse");
-	}
-	return plan_validate(f->plan, f->inv, &f->ps);
-}
 
 static char *cpus_of(struct fx *f, size_t i)
 {
@@ -352,25 +310,25 @@ static void test_everything_at_once(void **state)
 
 int main(void)
 {
+#define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup_two_node, fx_teardown)
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_valid, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_cpu0_and_boot_cpus, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_absent_cpus, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_overlap, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_placement, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_placement_keeps_live_cpus, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_placement_moves_when_live_cpus_are_taken, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_placement_errors, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_placement_spanning_nodes_warns, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_memory_beyond_pool, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_memory_larger_than_pool, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_pool_size, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_files, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_duplicate_names, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_devices_rejected, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_interface_version, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_everything_at_once, setup, teardown),
+	    T(test_valid),
+	    T(test_cpu0_and_boot_cpus),
+	    T(test_absent_cpus),
+	    T(test_overlap),
+	    T(test_placement),
+	    T(test_placement_keeps_live_cpus),
+	    T(test_placement_moves_when_live_cpus_are_taken),
+	    T(test_placement_errors),
+	    T(test_placement_spanning_nodes_warns),
+	    T(test_memory_beyond_pool),
+	    T(test_memory_larger_than_pool),
+	    T(test_pool_size),
+	    T(test_files),
+	    T(test_duplicate_names),
+	    T(test_devices_rejected),
+	    T(test_interface_version),
+	    T(test_everything_at_once),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
