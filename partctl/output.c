@@ -155,19 +155,57 @@ void print_partitions_table(struct json_object *parts, bool from_partd)
 	scols_unref_table(tb);
 }
 
+/* "0x140000000-0x17fffffff (node 1, 1G)"; the node and "low reserve" when known */
+static void format_range(struct json_object *r, char *buf, size_t len)
+{
+	struct json_object *node = NULL;
+	char sz[32], where[48] = "";
+	int64_t start = jint(r, "start"), end = jint(r, "end");
+
+	if (json_object_object_get_ex(r, "node", &node) && node)
+		snprintf(where, sizeof(where), "node %s, ", json_object_get_string(node));
+	snprintf(buf, len, "%#" PRIx64 "-%#" PRIx64 " (%s%s%s)", (uint64_t)start, (uint64_t)end,
+		 where, jbool(r, "low") ? "low reserve, " : "", human_size(end - start + 1, sz));
+}
+
+/* memory_ranges, one per line after the label; false when there are none */
+static bool print_ranges(const char *label, struct json_object *ranges)
+{
+	size_t i, n = ranges ? json_object_array_length(ranges) : 0;
+	char buf[160];
+
+	for (i = 0; i < n; i++) {
+		format_range(json_object_array_get_idx(ranges, i), buf, sizeof(buf));
+		printf("%-13s %s\n", i ? "" : label, buf);
+	}
+	return n > 0;
+}
+
 void print_partition_detail(struct json_object *p, bool from_partd)
 {
 	static const char *const keys[] = {
-	    "name",    "state",	  "cpus",	 "memory",     "memory_range", "kernel", "initrd",
-	    "cmdline", "console", "exit_reason", "boot_count", "boot_time_us", NULL};
+	    "name",   "state",	 "cpus",    "memory",	   "numa_node",	 "memory_range", "kernel",
+	    "initrd", "cmdline", "console", "exit_reason", "boot_count", "boot_time_us", NULL};
 	char mem[32];
 	size_t i;
 
 	for (i = 0; keys[i]; i++) {
 		const char *v = jstr(p, keys[i]);
+		struct json_object *ranges = NULL;
 
 		if (!v)
 			continue;
+		if (!strcmp(keys[i], "numa_node")) {
+			printf("%-13s %s\n", "numa_node:",
+			       strcmp(v, "auto") ? v : "auto (memory from the nodes of its CPUs)");
+			continue;
+		}
+		if (!strcmp(keys[i], "memory_range") &&
+		    json_object_object_get_ex(p, "memory_ranges", &ranges)) {
+			if (!print_ranges("ranges:", ranges))
+				printf("%-13s %s\n", "ranges:", "- (held while it runs)");
+			continue;
+		}
 		if (!strcmp(keys[i], "memory")) {
 			printf("%-13s %s (%s bytes)\n",
 			       "memory:", human_size(jint(p, "memory"), mem), v);
@@ -220,6 +258,67 @@ static void print_cores(struct json_object *cpus)
 				      : "");
 }
 
+/*
+ * The pool of a module with NUMA pools: totals, the low reserve, one table
+ * line per node and the ranges:
+ *   pool:       6G for partitions, 5G free, 4G not promised to a partition
+ *   low:        32M below 4 GiB for AP trampolines, 30M free
+ *   POOL NODE SIZE FREE COMMITTED LARGEST FREE RANGES
+ */
+static void print_numa_pool(struct json_object *pool)
+{
+	static const char *const cols[] = {"POOL NODE",	   "SIZE",   "FREE", "COMMITTED",
+					   "LARGEST FREE", "RANGES", NULL};
+	static const int flags[] = {
+	    0, SCOLS_FL_RIGHT, SCOLS_FL_RIGHT, SCOLS_FL_RIGHT, SCOLS_FL_RIGHT, SCOLS_FL_RIGHT};
+	struct json_object *nodes = NULL, *low = NULL, *ranges = NULL;
+	struct libscols_table *tb;
+	char a[32], b[32], buf[160];
+	size_t i, n;
+
+	json_object_object_get_ex(pool, "nodes", &nodes);
+	json_object_object_get_ex(pool, "low", &low);
+	json_object_object_get_ex(pool, "ranges", &ranges);
+	printf("pool:       %s for partitions, %s free, %s not promised to a partition\n",
+	       human_size(jint(pool, "for_partitions"), a),
+	       human_size(jint(pool, "free") - jint(low, "free"), b),
+	       human_size(jint(pool, "available"), buf));
+	if (jint(low, "size"))
+		printf("low:        %s below 4 GiB for AP trampolines, %s free\n",
+		       human_size(jint(low, "size"), a), human_size(jint(low, "free"), b));
+	n = ranges ? json_object_array_length(ranges) : 0;
+	for (i = 0; i < n && i < 8; i++) {
+		format_range(json_object_array_get_idx(ranges, i), buf, sizeof(buf));
+		printf("%-11s %s\n", i ? "" : "ranges:", buf);
+	}
+	if (n > 8)
+		printf("%-11s ... %zu more\n", "", n - 8);
+	n = nodes ? json_object_array_length(nodes) : 0;
+	if (!n) {
+		printf("            (no NUMA node has pool memory)\n");
+		return;
+	}
+	tb = table(cols, flags);
+	for (i = 0; tb && i < n; i++) {
+		struct json_object *nd = json_object_array_get_idx(nodes, i);
+		struct libscols_line *ln = scols_table_new_line(tb, NULL);
+		char num[16], v[4][32], r[16];
+
+		snprintf(num, sizeof(num), "%" PRId64, jint(nd, "node"));
+		snprintf(r, sizeof(r), "%" PRId64, jint(nd, "ranges"));
+		scols_line_set_data(ln, 0, num);
+		scols_line_set_data(ln, 1, human_size(jint(nd, "size"), v[0]));
+		scols_line_set_data(ln, 2, human_size(jint(nd, "free"), v[1]));
+		scols_line_set_data(ln, 3, human_size(jint(nd, "committed"), v[2]));
+		scols_line_set_data(ln, 4, human_size(jint(nd, "largest"), v[3]));
+		scols_line_set_data(ln, 5, r);
+	}
+	if (tb) {
+		scols_print_table(tb);
+		scols_unref_table(tb);
+	}
+}
+
 void print_inventory(struct json_object *inv, const char *root)
 {
 	static const char *const ncols[] = {"NODE", "CPUS", "ASSIGNED", "UNASSIGNED", NULL};
@@ -239,14 +338,20 @@ void print_inventory(struct json_object *inv, const char *root)
 	printf("assigned:   %s\n", *jstr(cpus, "assigned") ? jstr(cpus, "assigned") : "none");
 	printf("unassigned: %s (besides CPU 0, which stays with the boot kernel)\n",
 	       *jstr(cpus, "unassigned") ? jstr(cpus, "unassigned") : "none");
-	printf("pool:       %s, %s free", human_size(jint(pool, "size"), a),
-	       human_size(jint(pool, "free"), b));
-	/* free: not held by started partitions; available: not promised to any */
-	if (json_object_object_get_ex(pool, "available", NULL))
-		printf(", %s not promised to a partition", human_size(jint(pool, "available"), b));
-	if (jstr(pool, "range") && *jstr(pool, "range"))
-		printf(" (%s)", jstr(pool, "range"));
-	printf("\n\n");
+	if (jbool(pool, "numa"))
+		print_numa_pool(pool);
+	else {
+		printf("pool:       %s, %s free", human_size(jint(pool, "size"), a),
+		       human_size(jint(pool, "free"), b));
+		/* free: not held by started partitions; available: not promised to any */
+		if (json_object_object_get_ex(pool, "available", NULL))
+			printf(", %s not promised to a partition",
+			       human_size(jint(pool, "available"), b));
+		if (jstr(pool, "range") && *jstr(pool, "range"))
+			printf(" (%s)", jstr(pool, "range"));
+		printf("\n");
+	}
+	printf("\n");
 
 	tb = table(ncols, NULL);
 	n = nodes ? json_object_array_length(nodes) : 0;

@@ -208,9 +208,24 @@ void resync_states(struct partd *d)
 		}
 		i++;
 	}
-	/* pool and assignment figures */
+	/* pool and assignment figures (the fresh ones are freed with fresh) */
 	d->inv->pool_free = fresh->pool_free;
 	d->inv->pool_size = fresh->pool_size;
+	d->inv->pool_available = fresh->pool_available;
+	d->inv->numa_pool = fresh->numa_pool;
+	d->inv->pool_low = fresh->pool_low;
+#define SWAP(f)                                                                                    \
+	do {                                                                                       \
+		__typeof__(d->inv->f) t_ = d->inv->f;                                              \
+		d->inv->f = fresh->f;                                                              \
+		fresh->f = t_;                                                                     \
+	} while (0)
+	SWAP(pool_range);
+	SWAP(pool_ranges);
+	SWAP(npool_ranges);
+	SWAP(pool_nodes);
+	SWAP(npool_nodes);
+#undef SWAP
 	cpuset_copy(&d->inv->assigned, &fresh->assigned);
 	inventory_free(fresh);
 }

@@ -56,6 +56,7 @@ static void inv_partition_free(struct inv_partition *p)
 {
 	cpuset_free(&p->cpus);
 	free(p->memory_range);
+	free(p->ranges);
 	free(p->kernel);
 	free(p->initrd);
 	free(p->cmdline);
@@ -80,6 +81,8 @@ void inventory_free(struct inventory *inv)
 	cpuset_free(&inv->present);
 	cpuset_free(&inv->assigned);
 	free(inv->pool_range);
+	free(inv->pool_ranges);
+	free(inv->pool_nodes);
 	free(inv->file_root);
 	free(inv);
 }
@@ -210,6 +213,7 @@ struct inv_partition *inventory_add_partition(struct inventory *inv, const char 
 	memset(p, 0, sizeof(*p));
 	strcpy(p->name, name);
 	p->state = PART_STOPPED;
+	p->mem_node = -1;
 	p->kernel = strdup("");
 	p->initrd = strdup("");
 	p->cmdline = strdup("");
@@ -315,10 +319,49 @@ static int read_str_field(const char *dir, const char *name, char **field)
 	return 0;
 }
 
-static int read_partition(struct inv_partition *p, const char *dir)
+/*
+ * A file of range lines (pool_range, memory_range) into *v, *n and the
+ * joined form *joined. An absent file is no ranges. -EINVAL with a message
+ * naming the file when it is malformed.
+ */
+static int read_ranges(const char *dir, const char *name, struct mem_range **v, size_t *n,
+		       char **joined, char *err, size_t errlen)
 {
-	char *s;
+	char *path = kp_asprintf("%s/%s", dir, name), *s, *j, perr[160];
+	size_t len;
+	int r;
+
+	if (!path)
+		return -ENOMEM;
+	s = kp_read_all(path, &len);
+	if (!s && errno == ENOMEM) {
+		free(path);
+		return -ENOMEM;
+	}
+	r = mem_ranges_parse(s ? s : "", v, n, perr, sizeof(perr));
+	free(s);
+	if (r == -EINVAL)
+		set_err(err, errlen, "%s %s (is this kpart module newer than partctl?)", path,
+			perr);
+	else if (r)
+		set_err(err, errlen, "out of memory reading %s", path);
+	free(path);
+	if (r)
+		return r;
+	j = mem_ranges_format(*v, *n);
+	if (!j)
+		return -ENOMEM;
+	free(*joined);
+	*joined = j;
+	return 0;
+}
+
+static int read_partition(struct inv_partition *p, const char *dir, char *err, size_t errlen)
+{
+	char *s, *end;
 	uint64_t v;
+	long node;
+	int r;
 
 	s = read_at(dir, "cpus");
 	cpuset_zero(&p->cpus);
@@ -331,17 +374,70 @@ static int read_partition(struct inv_partition *p, const char *dir)
 	p->smt_split = read_u64(dir, "smt_split", &v) == 0 && v != 0;
 	p->boot_count = read_u64(dir, "boot_count", &v) ? 0 : (unsigned long)v;
 	p->boot_time_us = read_u64(dir, "boot_time", &v) ? 0 : v;
-	if (read_str_field(dir, "memory_range", &p->memory_range) ||
-	    read_str_field(dir, "kernel", &p->kernel) ||
+	free(p->ranges);
+	p->ranges = NULL;
+	p->nranges = 0;
+	r = read_ranges(dir, "memory_range", &p->ranges, &p->nranges, &p->memory_range, err,
+			errlen);
+	if (r)
+		return r;
+	/* "auto" (or no file: a module before NUMA pools) or a node number */
+	p->mem_node = -1;
+	s = read_at(dir, "numa_node");
+	if (s && strcmp(s, "auto")) {
+		errno = 0;
+		node = strtol(s, &end, 10);
+		if (errno || end == s || *end || node < -1 || node > 65535) {
+			set_err(err, errlen,
+				"%s/numa_node: \"%s\" is neither auto nor a node number", dir, s);
+			free(s);
+			return -EINVAL;
+		}
+		p->mem_node = (int)node;
+	}
+	free(s);
+	if (read_str_field(dir, "kernel", &p->kernel) ||
 	    read_str_field(dir, "initrd", &p->initrd) ||
 	    read_str_field(dir, "cmdline", &p->cmdline) ||
 	    read_str_field(dir, "console", &p->console) ||
 	    read_str_field(dir, "exit_reason", &p->exit_reason))
-		return -ENOMEM;
+		goto oom;
 	s = read_at(dir, "state");
 	p->state = s ? part_state_parse(s) : PART_UNKNOWN;
 	free(s);
 	return 0;
+oom:
+	set_err(err, errlen, "out of memory reading %s", dir);
+	return -ENOMEM;
+}
+
+/* pool_nodes: absent in modules before NUMA pools (numa_pool stays false). */
+static int read_pool_nodes(struct inventory *inv, const char *root, char *err, size_t errlen)
+{
+	char *path = kp_asprintf("%s/pool_nodes", root), *s, perr[160];
+	size_t len;
+	int r;
+
+	if (!path)
+		return -ENOMEM;
+	s = kp_read_all(path, &len);
+	if (!s) {
+		r = errno == ENOMEM ? -ENOMEM : 0;
+		free(path);
+		return r;
+	}
+	r = pool_nodes_parse(s, &inv->pool_nodes, &inv->npool_nodes, &inv->pool_low, perr,
+			     sizeof(perr));
+	free(s);
+	if (r == -EINVAL)
+		set_err(err, errlen, "%s %s (is this kpart module newer than partctl?)", path,
+			perr);
+	else if (r)
+		set_err(err, errlen, "out of memory reading %s", path);
+	else
+		inv->numa_pool = true;
+	free(path);
+	return r;
 }
 
 static int read_topology(struct inventory *inv, const char *sysfs, char *err, size_t errlen)
@@ -496,8 +592,12 @@ static int read_kernfs(struct inventory *inv, const char *root, char *err, size_
 		inv->mem_min = KPART_MEM_MIN;
 		inv->mem_align = KPART_MEM_ALIGN;
 	}
-	if (read_str_field(root, "pool_range", &inv->pool_range))
-		return -ENOMEM;
+	r = read_ranges(root, "pool_range", &inv->pool_ranges, &inv->npool_ranges, &inv->pool_range,
+			err, errlen);
+	if (!r)
+		r = read_pool_nodes(inv, root, err, errlen);
+	if (r)
+		return r;
 	s = read_at(root, "cpus_assigned");
 	if (s) {
 		cpuset_parse(&inv->assigned, s, NULL, 0);
@@ -526,13 +626,15 @@ static int read_kernfs(struct inventory *inv, const char *root, char *err, size_
 			continue;
 		}
 		p = inventory_add_partition(inv, de->d_name);
-		r = p ? read_partition(p, dir) : -ENOMEM;
+		r = p ? read_partition(p, dir, err, errlen) : -ENOMEM;
 		free(dir);
 		if (r)
 			break;
 	}
 	closedir(d);
 	inventory_sort(inv);
+	if (r == -EINVAL)
+		return r; /* err says which file */
 	for (size_t i = 0; !r && !have_assigned && i < inv->nparts; i++)
 		r = cpuset_or(&inv->assigned, &inv->parts[i].cpus);
 	if (!have_available) {
@@ -649,12 +751,12 @@ int inventory_refresh_partition(struct inventory *inv, const char *kernfs_root, 
 			free(dir);
 			return -ENOMEM;
 		}
-		r = read_partition(p, dir);
+		r = read_partition(p, dir, NULL, 0);
 		inventory_sort(inv);
 	} else {
 		bool hold = p->hold;
 
-		r = read_partition(p, dir);
+		r = read_partition(p, dir, NULL, 0);
 		p->hold = hold;
 	}
 	free(dir);
@@ -694,6 +796,25 @@ static struct json_object *cores_json(const struct inventory *inv, struct cpuset
 	return arr;
 }
 
+/* [{"start","end","node","low"}]: node null when the module did not say */
+static struct json_object *ranges_json(const struct mem_range *r, size_t n)
+{
+	struct json_object *arr = json_object_new_array();
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "start", json_object_new_int64((int64_t)r[i].start));
+		json_object_object_add(o, "end", json_object_new_int64((int64_t)r[i].end));
+		json_object_object_add(o, "node",
+				       r[i].node >= 0 ? json_object_new_int(r[i].node) : NULL);
+		json_object_object_add(o, "low", json_object_new_boolean(r[i].low));
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
 struct json_object *inv_partition_to_json(const struct inv_partition *p)
 {
 	struct json_object *o = json_object_new_object();
@@ -704,6 +825,10 @@ struct json_object *inv_partition_to_json(const struct inv_partition *p)
 	json_object_object_add(o, "cpu_count", json_object_new_int((int)cpuset_count(&p->cpus)));
 	json_object_object_add(o, "memory", json_object_new_int64((int64_t)p->memory));
 	json_object_object_add(o, "memory_range", json_object_new_string(p->memory_range));
+	json_object_object_add(o, "memory_ranges", ranges_json(p->ranges, p->nranges));
+	json_object_object_add(o, "numa_node",
+			       p->mem_node >= 0 ? json_object_new_int(p->mem_node)
+						: json_object_new_string("auto"));
 	json_object_object_add(o, "kernel", json_object_new_string(p->kernel));
 	json_object_object_add(o, "initrd", json_object_new_string(p->initrd));
 	json_object_object_add(o, "cmdline", json_object_new_string(p->cmdline));
@@ -762,6 +887,30 @@ struct json_object *inventory_to_json(const struct inventory *inv)
 			       json_object_new_int64((int64_t)inv->pool_available));
 	json_object_object_add(pool, "range",
 			       json_object_new_string(inv->pool_range ? inv->pool_range : ""));
+	json_object_object_add(pool, "numa", json_object_new_boolean(inv->numa_pool));
+	json_object_object_add(pool, "for_partitions",
+			       json_object_new_int64((int64_t)inventory_pool_for_partitions(inv)));
+	nodes = json_object_new_array();
+	for (i = 0; i < inv->npool_nodes; i++) {
+		const struct pool_node *pn = &inv->pool_nodes[i];
+		struct json_object *n = json_object_new_object();
+
+		json_object_object_add(n, "node", json_object_new_int(pn->node));
+		json_object_object_add(n, "size", json_object_new_int64((int64_t)pn->size));
+		json_object_object_add(n, "free", json_object_new_int64((int64_t)pn->free));
+		json_object_object_add(n, "committed",
+				       json_object_new_int64((int64_t)pn->committed));
+		json_object_object_add(n, "largest", json_object_new_int64((int64_t)pn->largest));
+		json_object_object_add(n, "ranges", json_object_new_int((int)pn->ranges));
+		json_object_array_add(nodes, n);
+	}
+	json_object_object_add(pool, "nodes", nodes);
+	nodes = json_object_new_object();
+	json_object_object_add(nodes, "size", json_object_new_int64((int64_t)inv->pool_low.size));
+	json_object_object_add(nodes, "free", json_object_new_int64((int64_t)inv->pool_low.free));
+	json_object_object_add(nodes, "ranges", json_object_new_int((int)inv->pool_low.ranges));
+	json_object_object_add(pool, "low", nodes);
+	json_object_object_add(pool, "ranges", ranges_json(inv->pool_ranges, inv->npool_ranges));
 	json_object_object_add(o, "pool", pool);
 	for (i = 0; i < inv->nparts; i++)
 		json_object_array_add(parts, inv_partition_to_json(&inv->parts[i]));

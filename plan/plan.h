@@ -149,7 +149,12 @@ enum {
 	PLAN_F_CMDLINE = 1u << 5,
 	PLAN_F_CONSOLE = 1u << 6,
 	PLAN_F_DEVICES = 1u << 7,
+	PLAN_F_NODE = 1u << 8, /* the partition's "numa_node" */
 };
+
+/* Highest NUMA node number a plan's partition "numa_node" may name (the
+ * kernel's MAX_NUMNODES - 1 with NODES_SHIFT 10). */
+#define PLAN_NODE_MAX 1023
 
 struct plan_partition {
 	char name[KPART_NAME_MAX];
@@ -160,7 +165,7 @@ struct plan_partition {
 	struct cpuset cpus;
 	bool placed; /* COUNT mode and cpus is valid */
 	unsigned cpu_count;
-	int numa_node; /* COUNT mode: -1 = any node */
+	int numa_node; /* COUNT mode: "cpus": {"numa_node"}, -1 = any node */
 	uint64_t memory;
 	char *kernel;  /* absolute path */
 	char *initrd;  /* absolute path or NULL (none) */
@@ -172,6 +177,9 @@ struct plan_partition {
 	/* May split a core's hardware threads with the boot kernel or another
 	 * partition (the kernel's NAME/smt_split); default false. */
 	bool smt_split;
+	/* The partition's "numa_node": the node all its memory comes from (the
+	 * kernel's NAME/numa_node); -1 = auto, from the nodes of its CPUs. */
+	int mem_node;
 	char *description;
 };
 
@@ -218,12 +226,61 @@ enum part_state {
 const char *part_state_name(enum part_state s);
 enum part_state part_state_parse(const char *s);
 
+/*
+ * A physical range of the pool (pool_range) or of a partition's memory
+ * (memory_range): "0xSTART-0xEND node N" with an optional " low" for the
+ * pool's low reserve below 4 GiB. Modules before NUMA pools wrote one
+ * "0xSTART-0xEND" line: node -1.
+ */
+struct mem_range {
+	uint64_t start, end; /* inclusive */
+	int node;	     /* NUMA node, -1 when the module did not say */
+	bool low;	     /* the pool's low reserve (AP trampolines) */
+};
+
+/*
+ * Parse pool_range or memory_range text: one range per line, blank lines
+ * ignored. Returns 0 with a malloc'd array in *out (NULL when there are no
+ * ranges) and its length in *n, or -EINVAL with "line N: why" in err and
+ * nothing allocated, or -ENOMEM.
+ */
+int mem_ranges_parse(const char *text, struct mem_range **out, size_t *n, char *err, size_t errlen);
+/* "0xSTART-0xEND" of each range, joined by ","; "" when none. malloc'd or NULL. */
+char *mem_ranges_format(const struct mem_range *r, size_t n);
+
+/* One line of pool_nodes: a NUMA node's share of the pool, or the low reserve. */
+struct pool_node {
+	int node; /* -1 for the low reserve */
+	uint64_t size, free;
+	uint64_t committed; /* promised to configured partitions (0 for the low reserve) */
+	uint64_t largest;   /* largest free contiguous piece (0 for the low reserve) */
+	unsigned ranges;    /* ranges of the pool on the node */
+};
+
+/*
+ * Parse pool_nodes text:
+ *   node N size S free F committed C largest L ranges R
+ *   low size S free F ranges R
+ * (bytes; unknown "key value" pairs are ignored, the ones shown are
+ * required). Node lines go to a malloc'd array sorted by node (*nodes, *n),
+ * the low reserve to *low (all 0 when there is none). Returns 0, -EINVAL
+ * with "line N: why" in err and nothing allocated, or -ENOMEM.
+ */
+int pool_nodes_parse(const char *text, struct pool_node **nodes, size_t *n, struct pool_node *low,
+		     char *err, size_t errlen);
+
 /* A partition as the kernel reports it. */
 struct inv_partition {
 	char name[KPART_NAME_MAX];
 	struct cpuset cpus;
 	uint64_t memory;
+	/* memory_range as "0xSTART-0xEND[,...]" (mem_ranges_format), "" when none */
 	char *memory_range;
+	struct mem_range *ranges; /* memory_range, boot range first; NULL when none */
+	size_t nranges;
+	/* NAME/numa_node: the node its memory comes from, -1 for "auto" (and
+	 * for modules without the file) */
+	int mem_node;
 	char *kernel, *initrd, *cmdline, *console; /* never NULL ("" when unset) */
 	enum part_state state;
 	char *exit_reason;
@@ -246,12 +303,25 @@ enum inv_cores_source {
 struct inventory {
 	int iface_version;
 	struct cpuset present;
-	unsigned ncpus;		  /* highest present CPU + 1 */
-	int *cpu_node;		  /* [ncpus]: NUMA node of each CPU, -1 unknown */
-	unsigned nnodes;	  /* highest node + 1 (at least 1) */
-	struct cpuset *node_cpus; /* [nnodes]: present CPUs per node */
-	uint64_t pool_size, pool_free;
+	unsigned ncpus;		       /* highest present CPU + 1 */
+	int *cpu_node;		       /* [ncpus]: NUMA node of each CPU, -1 unknown */
+	unsigned nnodes;	       /* highest node + 1 (at least 1) */
+	struct cpuset *node_cpus;      /* [nnodes]: present CPUs per node */
+	uint64_t pool_size, pool_free; /* pool_size includes the low reserve */
+	/* pool_range as "0xSTART-0xEND[,...]" (mem_ranges_format), "" when unknown */
 	char *pool_range;
+	struct mem_range *pool_ranges; /* pool_range, one per line */
+	size_t npool_ranges;
+	/*
+	 * NUMA pools (pool_nodes): each node's pool, sorted by node, the low
+	 * reserve apart. numa_pool is false for modules without pool_nodes
+	 * (no per-node figures, no NAME/numa_node): then nothing here is
+	 * checked per node and npool_nodes is 0.
+	 */
+	bool numa_pool;
+	struct pool_node *pool_nodes;
+	size_t npool_nodes;
+	struct pool_node pool_low; /* size 0: no low reserve */
 	struct cpuset assigned;
 	struct inv_partition *parts; /* sorted by name */
 	size_t nparts, capparts;
@@ -318,6 +388,26 @@ void inventory_remove_partition(struct inventory *inv, const char *name);
 struct json_object *inventory_to_json(const struct inventory *inv);
 struct json_object *inv_partition_to_json(const struct inv_partition *p);
 
+/* The pool node of node number node, or NULL. */
+const struct pool_node *inventory_pool_node(const struct inventory *inv, int node);
+/* Bytes of the pool partitions can get: the nodes' pools (the low reserve
+ * apart) with NUMA pools, else pool_size. */
+uint64_t inventory_pool_for_partitions(const struct inventory *inv);
+/*
+ * Where the kernel takes a partition's memory from (kmod/pool.c,
+ * kpart_pool_shares): share[i] bytes from inv->pool_nodes[i]. node >= 0:
+ * all of it from that node. node -1 (auto): from the nodes of its CPUs, in
+ * proportion to how many of its CPUs each pool node has (CPUs on nodes
+ * without pool, or of unknown node, do not count); when none of its CPUs
+ * is on a pool node, from the pool nodes in proportion to their pool size.
+ * Each share is rounded down to 2 MiB, the rest goes to the node with the
+ * most weight (the lowest of those tied). share must have room for
+ * inv->npool_nodes values. Returns 0, or -ENOENT (all shares 0) when node
+ * has no pool or there are no pool nodes.
+ */
+int pool_shares(const struct inventory *inv, const struct cpuset *cpus, int node, uint64_t size,
+		uint64_t *share);
+
 /* ------------------------------------------------------------- validation */
 
 /*
@@ -341,7 +431,8 @@ enum plan_phase {
 	PHASE_STOP,	 /* stop partitions that are removed or must change */
 	PHASE_RELEASE,	 /* give back CPUs and memory, delete removed partitions */
 	PHASE_CREATE,	 /* mkdir new partitions */
-	PHASE_CONFIGURE, /* write smt_split, cpus, memory, kernel, initrd, cmdline, console */
+	PHASE_CONFIGURE, /* write smt_split, cpus, numa_node, memory, kernel, initrd, cmdline,
+			    console */
 	PHASE_START,	 /* start what should run */
 };
 
@@ -354,10 +445,10 @@ struct plan_action {
 	char *old;	  /* ACT_SET: the value before (for undo and display) */
 	char *why;	  /* short reason, e.g. "not in plan", "autostart" */
 	/* ACT_STOP: the state before (undo starts it again if it ran).
-	 * ACT_DELETE: kernel/initrd/cmdline/console/smt_split to restore on
-	 * undo ("" = leave unset). */
+	 * ACT_DELETE: kernel/initrd/cmdline/console/smt_split/numa_node to
+	 * restore on undo ("" = leave unset). */
 	enum part_state old_state;
-	char *restore[5];
+	char *restore[6];
 };
 
 struct plan_actions {

@@ -24,7 +24,14 @@ static void test_two_node(void **state)
 	free(s);
 	assert_int_equal(inv->pool_size, 4ull << 30);
 	assert_int_equal(inv->pool_free, 2560ull << 20);
+	/* two-node's module predates NUMA pools: one pool_range line without a
+	 * node, no pool_nodes (fixtures/numa-pool has the current format) */
 	assert_string_equal(inv->pool_range, "0x100000000-0x1ffffffff");
+	assert_int_equal(inv->npool_ranges, 1);
+	assert_int_equal(inv->pool_ranges[0].start, 0x100000000ull);
+	assert_int_equal(inv->pool_ranges[0].end, 0x1ffffffffull);
+	assert_int_equal(inv->pool_ranges[0].node, -1);
+	assert_false(inv->numa_pool);
 	s = cpuset_format(&inv->assigned);
 	assert_string_equal(s, "2-3,6");
 	free(s);
