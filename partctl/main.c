@@ -154,6 +154,31 @@ static size_t report_problems(const struct problems *ps, const char *source)
 
 /* ---------------------------------------------------------------- validate */
 
+/* "  web: memory from node 0 (512M), node 1 (512M)" for each partition. */
+static void print_memory_nodes(const struct plan *plan, const struct inventory *inv)
+{
+	uint64_t *share = calloc(inv->npool_nodes, sizeof(*share));
+	size_t i, k;
+	char b[32];
+
+	for (i = 0; share && i < plan->nparts; i++) {
+		const struct plan_partition *pp = &plan->parts[i];
+		const char *sep = "";
+
+		if (pool_shares(inv, &pp->cpus, pp->mem_node, pp->memory, share))
+			continue;
+		printf("  %s: memory from", pp->name);
+		for (k = 0; k < inv->npool_nodes; k++)
+			if (share[k]) {
+				printf("%s node %d (%s)", sep, inv->pool_nodes[k].node,
+				       plan_format_size(share[k], b));
+				sep = ",";
+			}
+		printf("%s\n", pp->mem_node >= 0 ? " (its numa_node)" : "");
+	}
+	free(share);
+}
+
 static int cmd_validate(const char *path)
 {
 	struct problems ps;
@@ -208,6 +233,8 @@ static int cmd_validate(const char *path)
 			       pp->numa_node >= 0 ? " (placed on its NUMA node)" : " (placed)");
 			free(cpus);
 		}
+		if (inv && inv->npool_nodes > 1)
+			print_memory_nodes(plan, inv);
 	}
 	plan_free(plan);
 	problems_free(&ps);

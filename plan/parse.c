@@ -20,9 +20,9 @@
 const char *const plan_top_keys[] = {"version", "description", "boot_cpus",
 				     "pool",	"partitions",  NULL};
 const char *const plan_pool_keys[] = {"size", "description", NULL};
-const char *const plan_partition_keys[] = {"name",    "description", "cpus",	  "smt_split",
-					   "memory",  "kernel",	     "initrd",	  "cmdline",
-					   "console", "devices",     "autostart", NULL};
+const char *const plan_partition_keys[] = {
+    "name",   "description", "cpus",	"smt_split", "memory",	  "numa_node", "kernel",
+    "initrd", "cmdline",     "console", "devices",   "autostart", NULL};
 const char *const plan_cpus_keys[] = {"count", "numa_node", NULL};
 
 /* ---------------------------------------------------------------- scanner */
@@ -508,6 +508,7 @@ static void parse_partition(struct ctx *c, struct plan_partition *pp, struct jso
 
 	pp->autostart = true;
 	pp->numa_node = -1;
+	pp->mem_node = -1;
 	if (!json_object_is_type(o, json_type_object)) {
 		err_at(c, path, "a partition must be an object, not %s", type_name(o));
 		pp->invalid = ~0u;
@@ -573,6 +574,28 @@ static void parse_partition(struct ctx *c, struct plan_partition *pp, struct jso
 			problem_hint(p, "use %s",
 				     plan_format_size((pp->memory + 4095) & ~4095ull, b));
 			pp->invalid |= PLAN_F_MEMORY;
+		}
+		free(sub);
+	}
+
+	if (json_object_object_get_ex(o, "numa_node", &v)) { /* null too: not a node */
+		sub = path_of(c, path, "numa_node");
+		if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0 ||
+		    json_object_get_int64(v) > PLAN_NODE_MAX) {
+			struct problem *p =
+			    json_object_is_type(v, json_type_int)
+				? err_at(c, sub ? sub : path,
+					 "numa_node %lld is not a NUMA node number (0-%d)",
+					 (long long)json_object_get_int64(v), PLAN_NODE_MAX)
+				: err_at(c, sub ? sub : path,
+					 "must be a NUMA node number (0-%d), not %s", PLAN_NODE_MAX,
+					 type_name(v));
+
+			problem_hint(p, "leave \"numa_node\" out to take the memory from the nodes "
+					"of the partition's CPUs");
+			pp->invalid |= PLAN_F_NODE;
+		} else {
+			pp->mem_node = (int)json_object_get_int64(v);
 		}
 		free(sub);
 	}
@@ -991,6 +1014,8 @@ struct json_object *plan_to_json(const struct plan *plan)
 						       json_object_new_int(pp->numa_node));
 		}
 		json_object_object_add(p, "memory", json_object_new_int64((int64_t)pp->memory));
+		if (pp->mem_node >= 0)
+			json_object_object_add(p, "memory_node", json_object_new_int(pp->mem_node));
 		add_str(p, "kernel", pp->kernel);
 		add_str(p, "initrd", pp->initrd);
 		add_str(p, "cmdline", pp->cmdline);

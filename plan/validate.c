@@ -825,7 +825,7 @@ static int cmp_mem_desc(const void *a, const void *b)
 static void check_memory(struct vctx *v)
 {
 	struct plan *plan = v->plan;
-	uint64_t total = 0, limit = v->inv->pool_size, at_limit = 0;
+	uint64_t total = 0, limit = inventory_pool_for_partitions(v->inv), at_limit = 0;
 	size_t i, over = SIZE_MAX;
 	char b1[32], b2[32], b3[32];
 
@@ -897,6 +897,370 @@ static void check_memory(struct vctx *v)
 		free(sorted);
 		free(path);
 	}
+}
+
+/* ------------------------------------------------------------ NUMA pools */
+
+/*
+ * kmod/pool.c: a partition's boot range (boot area and kernel image) must be
+ * one contiguous piece of the node with its largest share; below this a
+ * free piece is judged too small for it. At most KPART_MEM_RANGES_MAX (64,
+ * boot-x86/layout.h) ranges per partition, one of them possibly the AP
+ * trampoline's from the low reserve.
+ */
+#define BOOT_RANGE_MIN (64ull << 20)
+#define RANGES_MAX 63
+
+/* "5120 MiB" (the kernel's unit in its pool messages), exact sizes otherwise. */
+static const char *mib(uint64_t bytes, char buf[32])
+{
+	if (bytes % (1ull << 20) == 0) {
+		snprintf(buf, 32, "%llu MiB", (unsigned long long)(bytes >> 20));
+		return buf;
+	}
+	return plan_format_size(bytes, buf);
+}
+
+static char *pp_name(const struct plan_partition *pp)
+{
+	return pp->name[0] ? strdup(pp->name) : kp_asprintf("/partitions/%zu", pp->index);
+}
+
+/* "0 (4096 MiB), 1 (2048 MiB)": the nodes with pool memory. */
+static char *pool_node_list(const struct inventory *inv)
+{
+	char *out = NULL, *t, b[32];
+	size_t k;
+
+	for (k = 0; k < inv->npool_nodes; k++) {
+		t = kp_asprintf("%s%s%d (%s)", out ? out : "", out ? ", " : "",
+				inv->pool_nodes[k].node, mib(inv->pool_nodes[k].size, b));
+		free(out);
+		out = t;
+	}
+	return out;
+}
+
+/* The CPUs the partition gets, or NULL when they are not known (invalid). */
+static const struct cpuset *known_cpus(const struct plan_partition *pp)
+{
+	if (pp->invalid & PLAN_F_CPUS)
+		return NULL;
+	if (pp->cpus_mode == PLAN_CPUS_LIST || pp->placed)
+		return &pp->cpus;
+	return NULL;
+}
+
+static bool holds_memory(const struct inv_partition *ip)
+{
+	return ip->state == PART_RUNNING || ip->state == PART_STARTING ||
+	       ip->state == PART_STOPPING;
+}
+
+/* Where the live partition's memory comes from differs in the plan. */
+static bool placement_changes(const struct inv_partition *ip, const struct plan_partition *pp)
+{
+	return !cpuset_equal(&ip->cpus, &pp->cpus) || ip->memory != pp->memory ||
+	       ip->mem_node != pp->mem_node;
+}
+
+/*
+ * Will applying the plan start pp with memory it does not hold now? Not
+ * for a live partition that runs with the same CPUs, memory and node (it
+ * keeps what it has), nor for one that does not autostart or is held.
+ */
+static bool will_take_memory(const struct vctx *v, const struct plan_partition *pp)
+{
+	const struct inv_partition *ip = inventory_find(v->inv, pp->name);
+
+	if (!pp->autostart)
+		return false;
+	if (!ip)
+		return true;
+	if (holds_memory(ip))
+		return placement_changes(ip, pp);
+	return !ip->hold;
+}
+
+/* kpart_pool=... with each node's pool at least what the plan asks there. */
+static char *pool_suggestion(const struct inventory *inv, const uint64_t *asked)
+{
+	char *out = strdup("kpart_pool="), *t, b[32];
+	size_t k;
+
+	for (k = 0; out && k < inv->npool_nodes; k++) {
+		uint64_t want = inv->pool_nodes[k].size;
+
+		if (asked[k] > want)
+			want = asked[k];
+		t = kp_asprintf("%s%snode%d:%s", out, k ? "," : "", inv->pool_nodes[k].node,
+				plan_format_size(want, b));
+		free(out);
+		out = t;
+	}
+	/* the kernel's default low reserve is 32M */
+	if (out && inv->pool_low.size != (32ull << 20)) {
+		t = kp_asprintf("%s,low:%s", out, plan_format_size(inv->pool_low.size, b));
+		free(out);
+		out = t;
+	}
+	return out;
+}
+
+/* A node whose pool cannot hold what the partitions ask of it there. */
+static void node_overflow(struct vctx *v, const uint64_t *sh, const uint64_t *asked, size_t k)
+{
+	const struct inventory *inv = v->inv;
+	const struct plan *plan = v->plan;
+	size_t nn = inv->npool_nodes, i, over = SIZE_MAX, *by = NULL, nby = 0, j;
+	uint64_t sum = 0;
+	int node = inv->pool_nodes[k].node;
+	char b1[32], b2[32], *path, *h = NULL, *room = NULL, *sugg, *t;
+	struct problem *p;
+
+	for (i = 0; i < plan->nparts; i++) {
+		sum += sh[i * nn + k];
+		if (sum > inv->pool_nodes[k].size) {
+			over = i;
+			break;
+		}
+	}
+	if (over == SIZE_MAX)
+		return;
+	path = kp_asprintf("/partitions/%zu/%s", over,
+			   plan->parts[over].mem_node >= 0 ? "numa_node" : "memory");
+	p = problem_add(v->ps, PROBLEM_ERROR, path,
+			"node %d: partitions ask %s there, its pool has %s", node,
+			mib(asked[k], b1), mib(inv->pool_nodes[k].size, b2));
+	free(path);
+	/* who asks: largest first, four at most */
+	by = malloc(plan->nparts * sizeof(*by));
+	for (i = 0; by && i < plan->nparts; i++)
+		if (sh[i * nn + k]) {
+			for (j = nby; j > 0 && sh[by[j - 1] * nn + k] < sh[i * nn + k]; j--)
+				by[j] = by[j - 1];
+			by[j] = i;
+			nby++;
+		}
+	for (j = 0; j < nby && j < 4; j++) {
+		char *n = pp_name(&plan->parts[by[j]]);
+
+		t = kp_asprintf("%s%s%s %s%s", h ? h : "", h ? ", " : "", n ? n : "?",
+				mib(sh[by[j] * nn + k], b1),
+				plan->parts[by[j]].mem_node >= 0 ? " (numa_node)" : "");
+		free(n);
+		free(h);
+		h = t;
+	}
+	if (nby > 4) {
+		t = kp_asprintf("%s, and %zu more", h ? h : "", nby - 4);
+		free(h);
+		h = t;
+	}
+	free(by);
+	problem_holder(p, "on node %d: %s", node, h ? h : "?");
+	free(h);
+	for (j = 0; j < nn; j++)
+		if (j != k && asked[j] < inv->pool_nodes[j].size) {
+			t = kp_asprintf("%s%snode %d has %s unclaimed", room ? room : "",
+					room ? ", " : "", inv->pool_nodes[j].node,
+					mib(inv->pool_nodes[j].size - asked[j], b1));
+			free(room);
+			room = t;
+		}
+	sugg = pool_suggestion(inv, asked);
+	if (room)
+		problem_hint(p,
+			     "move CPUs of these partitions to another node or set \"numa_node\" "
+			     "(%s), shrink their memory, or boot with %s and update /pool/size",
+			     room, sugg ? sugg : "a larger pool");
+	else
+		problem_hint(p, "shrink their memory, or boot with %s and update /pool/size",
+			     sugg ? sugg : "a larger pool");
+	free(room);
+	free(sugg);
+}
+
+/*
+ * Fragmentation (docs/plans.md): the kernel takes a node's share in several
+ * ranges when no free piece holds it, so that alone is a warning; the boot
+ * range must be contiguous, and a partition has at most RANGES_MAX ranges:
+ * what cannot work with the pieces free now is an error, unless partitions
+ * this apply stops free memory on that node first (then a warning).
+ */
+static void check_pieces(struct vctx *v, const uint64_t *sh, const uint64_t *reclaim)
+{
+	const struct inventory *inv = v->inv;
+	size_t nn = inv->npool_nodes, i, k;
+	char b1[32], b2[32], b3[32];
+
+	for (i = 0; i < v->plan->nparts; i++) {
+		const struct plan_partition *pp = &v->plan->parts[i];
+		const uint64_t *s = &sh[i * nn];
+		size_t boot = 0;
+		char *path, *name;
+
+		if (!will_take_memory(v, pp))
+			continue;
+		for (k = 0; k < nn; k++)
+			if (s[k] > s[boot])
+				boot = k;
+		if (!s[boot])
+			continue;
+		path = kp_asprintf("/partitions/%zu/memory", i);
+		name = pp_name(pp);
+		for (k = 0; k < nn; k++) {
+			const struct pool_node *pn = &inv->pool_nodes[k];
+			uint64_t need = s[k] < BOOT_RANGE_MIN ? s[k] : BOOT_RANGE_MIN;
+			uint64_t pieces = pn->largest ? (s[k] + pn->largest - 1) / pn->largest : 0;
+			enum problem_severity sev = reclaim[k] ? PROBLEM_WARNING : PROBLEM_ERROR;
+			struct problem *p;
+
+			if (!s[k] || s[k] <= pn->largest)
+				continue;
+			/* nothing free now: over its pool (reported), or it comes back first */
+			if (!pn->largest && k != boot)
+				continue;
+			if (k == boot && pn->largest < need) {
+				p = problem_add(
+				    v->ps, sev, path,
+				    "node %d's largest free piece is %s: %s's boot range "
+				    "(boot area and kernel, %s there) cannot be contiguous",
+				    pn->node, mib(pn->largest, b1), name ? name : "?",
+				    mib(need, b2));
+				problem_hint(p,
+					     "stop or shrink partitions on node %d, or set "
+					     "\"numa_node\" to a node with a larger free piece%s",
+					     pn->node,
+					     reclaim[k] ? "; the partitions this apply stops may "
+							  "free one"
+							: "");
+			} else if (pieces > RANGES_MAX) {
+				p = problem_add(
+				    v->ps, sev, path,
+				    "node %d has %s free in pieces of at most %s: %s's %s "
+				    "there would need more than the %d ranges a partition "
+				    "may have",
+				    pn->node, mib(pn->free, b1), mib(pn->largest, b2),
+				    name ? name : "?", mib(s[k], b3), RANGES_MAX);
+				problem_hint(p,
+					     "stop or shrink partitions on node %d, or set "
+					     "\"numa_node\" to a node with larger free pieces",
+					     pn->node);
+			} else {
+				p = problem_add(
+				    v->ps, PROBLEM_WARNING, path,
+				    "node %d has %s free in pieces of at most %s: %s's %s "
+				    "will come in several ranges",
+				    pn->node, mib(pn->free, b1), mib(pn->largest, b2),
+				    name ? name : "?", mib(s[k], b3));
+				problem_hint(p,
+					     "nothing to do: its kernel gets every range; larger "
+					     "pieces come back as partitions on node %d stop",
+					     pn->node);
+			}
+		}
+		free(name);
+		free(path);
+	}
+}
+
+/* Per NUMA node: capacity of each node's pool, node names, fragmentation. */
+static void check_nodes(struct vctx *v)
+{
+	const struct inventory *inv = v->inv;
+	struct plan *plan = v->plan;
+	size_t nn = inv->npool_nodes, i, k;
+	uint64_t *sh = NULL, *asked = NULL, *reclaim = NULL;
+
+	if (!inv->numa_pool) {
+		for (i = 0; i < plan->nparts; i++)
+			if (plan->parts[i].mem_node >= 0 &&
+			    !(plan->parts[i].invalid & PLAN_F_NODE)) {
+				char *path = kp_asprintf("/partitions/%zu/numa_node", i);
+				struct problem *p = problem_add(
+				    v->ps, PROBLEM_WARNING, path,
+				    "this kpart module predates NUMA pools (it has no pool_nodes "
+				    "file): numa_node is not written");
+
+				problem_hint(p, "a newer kpart module takes the memory from that "
+						"node");
+				free(path);
+			}
+		return;
+	}
+	for (i = 0; i < plan->nparts; i++) {
+		struct plan_partition *pp = &plan->parts[i];
+		char *path, *list;
+		struct problem *p;
+
+		if (pp->mem_node < 0 || (pp->invalid & PLAN_F_NODE) ||
+		    inventory_pool_node(inv, pp->mem_node))
+			continue;
+		path = kp_asprintf("/partitions/%zu/numa_node", i);
+		if ((unsigned)pp->mem_node < inv->nnodes)
+			p = problem_add(v->ps, PROBLEM_ERROR, path,
+					"the pool has no memory on NUMA node %d", pp->mem_node);
+		else
+			p = problem_add(v->ps, PROBLEM_ERROR, path,
+					"NUMA node %d does not exist here", pp->mem_node);
+		list = pool_node_list(inv);
+		if (list)
+			problem_hint(p,
+				     "nodes with pool memory: %s; pick one of them, leave "
+				     "\"numa_node\" out, or boot with kpart_pool=...,node%d:SIZE",
+				     list, pp->mem_node);
+		else
+			problem_hint(p, "the pool has no memory on any node: boot with "
+					"kpart_pool=SIZE");
+		free(list);
+		free(path);
+		pp->invalid |= PLAN_F_NODE;
+	}
+	if (!nn)
+		return;
+	sh = calloc(plan->nparts * nn + 1, sizeof(*sh));
+	asked = calloc(nn, sizeof(*asked));
+	reclaim = calloc(nn, sizeof(*reclaim));
+	if (!sh || !asked || !reclaim) {
+		v->oom = 1;
+		goto out;
+	}
+	for (i = 0; i < plan->nparts; i++) {
+		const struct plan_partition *pp = &plan->parts[i];
+		const struct cpuset *cpus = known_cpus(pp);
+
+		if ((pp->invalid & (PLAN_F_MEMORY | PLAN_F_NODE)) || (!cpus && pp->mem_node < 0))
+			continue;
+		if (pool_shares(inv, cpus, pp->mem_node, pp->memory, &sh[i * nn]) == -ENOMEM)
+			v->oom = 1;
+		for (k = 0; k < nn; k++)
+			asked[k] += sh[i * nn + k];
+	}
+	for (k = 0; k < nn; k++)
+		if (asked[k] > inv->pool_nodes[k].size)
+			node_overflow(v, sh, asked, k);
+	/* memory on each node that partitions this apply stops give back first */
+	for (i = 0; i < inv->nparts; i++) {
+		const struct inv_partition *ip = &inv->parts[i];
+		const struct plan_partition *pp = plan_find(plan, ip->name);
+		size_t r;
+
+		if (!holds_memory(ip) || (pp && !placement_changes(ip, pp)))
+			continue;
+		for (r = 0; r < ip->nranges; r++) {
+			const struct pool_node *pn = inventory_pool_node(inv, ip->ranges[r].node);
+
+			if (pn && !ip->ranges[r].low)
+				reclaim[pn - inv->pool_nodes] +=
+				    ip->ranges[r].end - ip->ranges[r].start + 1;
+		}
+	}
+	check_pieces(v, sh, reclaim);
+out:
+	free(sh);
+	free(asked);
+	free(reclaim);
 }
 
 /*
@@ -1010,6 +1374,7 @@ size_t plan_validate(struct plan *plan, const struct inventory *inv, struct prob
 	struct strmap names = {0};
 	struct fcache fc = {0};
 	char b1[32], b2[32];
+	uint64_t pool;
 	size_t i;
 	int c;
 
@@ -1022,24 +1387,25 @@ size_t plan_validate(struct plan *plan, const struct inventory *inv, struct prob
 		problem_hint(p, "install matching kpart user-space tools and module");
 	}
 
-	/* Pool. */
-	if (plan->pool_size && plan->pool_size > inv->pool_size) {
-		struct problem *p = problem_add(
-		    ps, PROBLEM_ERROR, "/pool/size",
-		    "the plan expects a pool of %s but the machine reserved %s",
-		    plan_format_size(plan->pool_size, b1), plan_format_size(inv->pool_size, b2));
+	/* Pool: what partitions can get (with NUMA pools, the low reserve apart). */
+	pool = inventory_pool_for_partitions(inv);
+	if (plan->pool_size && plan->pool_size > pool) {
+		struct problem *p =
+		    problem_add(ps, PROBLEM_ERROR, "/pool/size",
+				"the plan expects a pool of %s but the machine reserved %s",
+				plan_format_size(plan->pool_size, b1), plan_format_size(pool, b2));
 
 		problem_holder(p, "the boot kernel (kpart_pool= on its command line)");
 		problem_hint(p, "boot with kpart_pool=%s, or lower /pool/size",
 			     plan_format_size(plan->pool_size, b1));
-	} else if (plan->pool_size && plan->pool_size < inv->pool_size) {
+	} else if (plan->pool_size && plan->pool_size < pool) {
 		struct problem *p = problem_add(
 		    ps, PROBLEM_WARNING, "/pool/size",
 		    "the machine reserved a pool of %s, more than the %s this plan uses",
-		    plan_format_size(inv->pool_size, b1), plan_format_size(plan->pool_size, b2));
+		    plan_format_size(pool, b1), plan_format_size(plan->pool_size, b2));
 
 		problem_hint(p, "set /pool/size to %s to use all of it",
-			     plan_format_size(inv->pool_size, b1));
+			     plan_format_size(pool, b1));
 	}
 
 	/* Names. */
@@ -1139,6 +1505,7 @@ size_t plan_validate(struct plan *plan, const struct inventory *inv, struct prob
 	/* Memory. */
 	kernel_rules(&v);
 	check_memory(&v);
+	check_nodes(&v);
 
 	/* Files and devices. */
 	for (i = 0; i < plan->nparts; i++) {
