@@ -15,6 +15,15 @@
  * (in release when that gives CPUs back, else in configure), 0 after its
  * last. Partitions that never had it (the kernel default, 0) get no action.
  *
+ * With NUMA pools (docs/plans.md) the kernel checks every cpus, numa_node
+ * and memory write against each node's pool and what the other partitions
+ * ask of it now, so every state in between must fit as well: numa_node is
+ * written after cpus and before memory; memory is released before cpus;
+ * and a partition whose writes would move memory to a node before the
+ * others have left it gives its memory back (0) in the release phase and
+ * gets it last in configure. Then, on each node, no partition ever asks
+ * for more than the maximum of what it had and what the plan gives it.
+ *
  * A partition whose definition is unchanged gets no action (unless it
  * should run and does not). Each action records the previous value so that
  * partd can undo a partial apply in reverse order.
@@ -36,10 +45,11 @@ enum {
 	CH_CMDLINE = 1 << 4,
 	CH_CONSOLE = 1 << 5,
 	CH_SMT = 1 << 6,
+	CH_NODE = 1 << 7,
 };
 
-static const char *const ch_names[] = {"cpus",	  "memory",  "kernel",	 "initrd",
-				       "cmdline", "console", "smt_split"};
+static const char *const ch_names[] = {"cpus",	  "memory",  "kernel",	  "initrd",
+				       "cmdline", "console", "smt_split", "numa_node"};
 
 void plan_actions_init(struct plan_actions *as)
 {
@@ -148,6 +158,8 @@ static unsigned changes(const struct plan_partition *pp, const struct inv_partit
 		ch |= CH_CONSOLE;
 	if (pp->smt_split != ip->smt_split && !inv->no_smt_split)
 		ch |= CH_SMT;
+	if (inv->numa_pool && pp->mem_node != ip->mem_node)
+		ch |= CH_NODE;
 	return ch;
 }
 
@@ -186,13 +198,83 @@ static int add_set_smt(struct plan_actions *as, enum plan_phase ph, const char *
 		       old ? (*old ? "1" : "0") : NULL);
 }
 
+/* NAME/numa_node reads and takes "auto" or a node number. */
+static const char *node_str(int node, char buf[16])
+{
+	if (node < 0)
+		return "auto";
+	snprintf(buf, 16, "%d", node);
+	return buf;
+}
+
+static int add_set_node(struct plan_actions *as, const char *name, int value, const int *old)
+{
+	char v[16], o[16];
+
+	return add_set(as, PHASE_CONFIGURE, name, "numa_node", node_str(value, v),
+		       old ? node_str(*old, o) : NULL);
+}
+
+/* a <= b on every pool node */
+static bool shares_le(const uint64_t *a, const uint64_t *b, size_t n)
+{
+	size_t k;
+
+	for (k = 0; k < n; k++)
+		if (a[k] > b[k])
+			return false;
+	return true;
+}
+
+/*
+ * With NUMA pools: can ip become pp through the usual steps with rel bytes
+ * of memory after the release phase (ip's memory, or the smaller size it
+ * shrinks to), keep the CPUs kept in the release phase (NULL: none given
+ * back), without ever asking a node for more than ip has there now (release
+ * phase: the other partitions may not have given theirs back yet) or than
+ * pp will have there (until the end of configure)? Else the memory goes to
+ * 0 first. Returns 1, 0, or -ENOMEM.
+ */
+static int numa_steps_fit(const struct inventory *inv, const struct inv_partition *ip,
+			  const struct plan_partition *pp, const struct cpuset *keep, uint64_t rel)
+{
+	size_t n = inv->npool_nodes;
+	uint64_t *cur = calloc(4 * n + 1, sizeof(*cur)), *fin = cur + n, *s = cur + 2 * n;
+	uint64_t *lim = cur + 3 * n;
+	int ok = 0;
+	size_t k;
+
+	if (!cur)
+		return -ENOMEM;
+	if (pool_shares(inv, &ip->cpus, ip->mem_node, ip->memory, cur) ||
+	    pool_shares(inv, &pp->cpus, pp->mem_node, pp->memory, fin))
+		goto out;
+	for (k = 0; k < n; k++)
+		lim[k] = cur[k] < fin[k] ? cur[k] : fin[k];
+	/* release: memory (rel), then the CPUs kept */
+	if (pool_shares(inv, &ip->cpus, ip->mem_node, rel, s) || !shares_le(s, lim, n))
+		goto out;
+	if (keep && (pool_shares(inv, keep, ip->mem_node, rel, s) || !shares_le(s, lim, n)))
+		goto out;
+	/* configure: cpus, then numa_node, then memory (which ends at fin) */
+	if (pool_shares(inv, &pp->cpus, ip->mem_node, rel, s) || !shares_le(s, fin, n))
+		goto out;
+	if (pool_shares(inv, &pp->cpus, pp->mem_node, rel, s) || !shares_le(s, fin, n))
+		goto out;
+	ok = 1;
+out:
+	free(cur);
+	return ok;
+}
+
 /*
  * Configure writes for a partition; cur is NULL for a new one. cur_smt is
- * smt_split as the release phase left it; no_smt: the module has none.
+ * smt_split as the release phase left it; no_smt: the module has none;
+ * numa: it has NUMA pools (and numa_node).
  */
 static int configure(struct plan_actions *as, const struct plan_partition *pp,
 		     const struct inv_partition *cur, const struct cpuset *cur_cpus,
-		     uint64_t cur_mem, bool cur_smt, bool no_smt)
+		     uint64_t cur_mem, bool cur_smt, bool no_smt, bool numa)
 {
 	const char *n = pp->name;
 	int r = 0;
@@ -205,6 +287,9 @@ static int configure(struct plan_actions *as, const struct plan_partition *pp,
 	/* 0 after cpus: the kernel refuses it while they split a core */
 	if (!r && !pp->smt_split && cur_smt && !no_smt)
 		r = add_set_smt(as, PHASE_CONFIGURE, n, false, &cur_smt);
+	/* after cpus, before memory: see the top of this file */
+	if (!r && numa && ((!cur && pp->mem_node >= 0) || (cur && pp->mem_node != cur->mem_node)))
+		r = add_set_node(as, n, pp->mem_node, cur ? &cur->mem_node : NULL);
 	if (!r && (!cur || pp->memory != cur_mem))
 		r = add_set_u64(as, PHASE_CONFIGURE, n, "memory", pp->memory,
 				cur ? &cur_mem : NULL);
@@ -228,6 +313,7 @@ int plan_diff(const struct plan *plan, const struct inventory *inv, struct plan_
 	struct strmap live = {0};
 	size_t *lidx = NULL; /* plan index -> inventory index or SIZE_MAX */
 	unsigned *ch = NULL;
+	uint64_t *relmem = NULL; /* plan index -> memory the release phase leaves */
 	bool *in_plan = NULL;
 	struct cpuset keep;
 	size_t i;
@@ -236,8 +322,9 @@ int plan_diff(const struct plan *plan, const struct inventory *inv, struct plan_
 	cpuset_init(&keep);
 	lidx = malloc((plan->nparts + 1) * sizeof(*lidx));
 	ch = calloc(plan->nparts + 1, sizeof(*ch));
+	relmem = calloc(plan->nparts + 1, sizeof(*relmem));
 	in_plan = calloc(inv->nparts + 1, sizeof(*in_plan));
-	if (!lidx || !ch || !in_plan || strmap_init(&live, inv->nparts))
+	if (!lidx || !ch || !relmem || !in_plan || strmap_init(&live, inv->nparts))
 		goto out;
 	for (i = 0; i < inv->nparts; i++)
 		if (strmap_insert(&live, inv->parts[i].name, i, NULL) < 0)
@@ -292,10 +379,14 @@ int plan_diff(const struct plan *plan, const struct inventory *inv, struct plan_
 		if (in_plan[i])
 			continue;
 		cpuset_init(&none);
+		/* NUMA pools: memory first, else emptying cpus moves it to other nodes */
+		if (inv->numa_pool && ip->memory &&
+		    add_set_u64(out, PHASE_RELEASE, ip->name, "memory", zero, &ip->memory))
+			goto out;
 		if (!cpuset_empty(&ip->cpus) &&
 		    add_set_cpus(out, PHASE_RELEASE, ip->name, &none, &ip->cpus))
 			goto out;
-		if (ip->memory &&
+		if (!inv->numa_pool && ip->memory &&
 		    add_set_u64(out, PHASE_RELEASE, ip->name, "memory", zero, &ip->memory))
 			goto out;
 		a = add(out, ACT_DELETE, PHASE_RELEASE, ip->name, "not in plan");
@@ -307,37 +398,52 @@ int plan_diff(const struct plan *plan, const struct inventory *inv, struct plan_
 		a->restore[2] = strdup(ip->cmdline);
 		a->restore[3] = strdup(ip->console);
 		a->restore[4] = strdup(ip->smt_split ? "1" : "");
+		a->restore[5] = ip->mem_node >= 0 && inv->numa_pool
+				    ? kp_asprintf("%d", ip->mem_node)
+				    : strdup("");
 		kc = a->restore[0];
-		if (!kc || !a->restore[1] || !a->restore[2] || !a->restore[3] || !a->restore[4])
+		if (!kc || !a->restore[1] || !a->restore[2] || !a->restore[3] || !a->restore[4] ||
+		    !a->restore[5])
 			goto out;
 	}
 	for (i = 0; i < plan->nparts; i++) {
 		const struct plan_partition *pp = &plan->parts[i];
 		const struct inv_partition *ip;
 
+		bool give_cpus, numa = inv->numa_pool;
+
 		if (lidx[i] == SIZE_MAX || !ch[i])
 			continue;
 		ip = &inv->parts[lidx[i]];
-		if ((ch[i] & CH_CPUS) && !cpuset_subset(&ip->cpus, &pp->cpus)) {
+		give_cpus = (ch[i] & CH_CPUS) && !cpuset_subset(&ip->cpus, &pp->cpus);
+		if (give_cpus && cpuset_and(&keep, &ip->cpus, &pp->cpus))
+			goto out;
+		/* shrink now, or give it all back when growing */
+		relmem[i] = ip->memory;
+		if (ch[i] & CH_MEMORY)
+			relmem[i] = pp->memory < ip->memory ? pp->memory : 0;
+		if (numa && relmem[i] && (ch[i] & (CH_CPUS | CH_NODE | CH_MEMORY))) {
+			r = numa_steps_fit(inv, ip, pp, give_cpus ? &keep : NULL, relmem[i]);
+			if (r < 0)
+				goto out;
+			if (!r)
+				relmem[i] = 0;
+			r = -ENOMEM;
+		}
+		if (numa && relmem[i] != ip->memory &&
+		    add_set_u64(out, PHASE_RELEASE, pp->name, "memory", relmem[i], &ip->memory))
+			goto out;
+		if (give_cpus) {
 			/* the CPUs kept may split a core the new ones split */
 			if (pp->smt_split && !ip->smt_split && !inv->no_smt_split &&
 			    add_set_smt(out, PHASE_RELEASE, pp->name, true, &ip->smt_split))
 				goto out;
-			if (cpuset_and(&keep, &ip->cpus, &pp->cpus) ||
-			    add_set_cpus(out, PHASE_RELEASE, pp->name, &keep, &ip->cpus))
+			if (add_set_cpus(out, PHASE_RELEASE, pp->name, &keep, &ip->cpus))
 				goto out;
 		}
-		if (ch[i] & CH_MEMORY) {
-			if (pp->memory < ip->memory) {
-				if (add_set_u64(out, PHASE_RELEASE, pp->name, "memory", pp->memory,
-						&ip->memory))
-					goto out;
-			} else if (ip->memory) {
-				if (add_set_u64(out, PHASE_RELEASE, pp->name, "memory", 0,
-						&ip->memory))
-					goto out;
-			}
-		}
+		if (!numa && relmem[i] != ip->memory &&
+		    add_set_u64(out, PHASE_RELEASE, pp->name, "memory", relmem[i], &ip->memory))
+			goto out;
 	}
 
 	/* 3. create */
@@ -354,7 +460,8 @@ int plan_diff(const struct plan *plan, const struct inventory *inv, struct plan_
 		bool smt;
 
 		if (lidx[i] == SIZE_MAX) {
-			if (configure(out, pp, NULL, NULL, 0, false, inv->no_smt_split))
+			if (configure(out, pp, NULL, NULL, 0, false, inv->no_smt_split,
+				      inv->numa_pool))
 				goto out;
 			continue;
 		}
@@ -368,13 +475,11 @@ int plan_diff(const struct plan *plan, const struct inventory *inv, struct plan_
 		} else if (cpuset_copy(&keep, &ip->cpus)) {
 			goto out;
 		}
-		mem = ip->memory;
-		if (ch[i] & CH_MEMORY)
-			mem = pp->memory < ip->memory ? pp->memory : 0;
+		mem = relmem[i];
 		/* the release phase wrote smt_split 1 with the CPUs it gave back */
 		smt = ip->smt_split || ((ch[i] & CH_CPUS) && pp->smt_split && !inv->no_smt_split &&
 					!cpuset_subset(&ip->cpus, &pp->cpus));
-		if (configure(out, pp, ip, &keep, mem, smt, inv->no_smt_split))
+		if (configure(out, pp, ip, &keep, mem, smt, inv->no_smt_split, inv->numa_pool))
 			goto out;
 	}
 
@@ -405,6 +510,7 @@ out:
 	strmap_free(&live);
 	free(lidx);
 	free(ch);
+	free(relmem);
 	free(in_plan);
 	return r;
 }

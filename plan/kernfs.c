@@ -24,19 +24,29 @@ static const char *explain(const char *attr, int e)
 		       : e == ENOENT ? "no such partition"
 				     : NULL;
 	if (!strcmp(attr, "cpus"))
-		return e == EINVAL  ? "bad cpulist, CPU 0, a CPU that is not present, or half a "
-				      "core while smt_split is 0"
-		       : e == EBUSY ? "a CPU is held by another partition, or the partition is "
-				      "not stopped"
-				    : NULL;
+		return e == EINVAL   ? "bad cpulist, CPU 0, a CPU that is not present, or half a "
+				       "core while smt_split is 0"
+		       : e == EBUSY  ? "a CPU is held by another partition, or the partition is "
+				       "not stopped"
+		       : e == ENOMEM ? "its memory would not fit in the pools of these CPUs' "
+				       "NUMA nodes (kernel log: which node)"
+				     : NULL;
 	if (!strcmp(attr, "smt_split"))
 		return e == EINVAL  ? "not 0 or 1, or 0 while the partition's cpus split a core"
 		       : e == EBUSY ? "the partition is not stopped"
 				    : NULL;
 	if (!strcmp(attr, "memory"))
-		return e == ENOMEM   ? "more than the pool has left for this partition"
+		return e == ENOMEM ? "more than the pool, or a NUMA node's pool, has left for this "
+				     "partition (kernel log: which node)"
 		       : e == EBUSY  ? "the partition is not stopped"
 		       : e == EINVAL ? "not a size, or below the 16M minimum"
+				     : NULL;
+	if (!strcmp(attr, "numa_node"))
+		return e == EINVAL   ? "not auto or a node number, or the pool has no memory on "
+				       "that node"
+		       : e == ENOMEM ? "the node's pool cannot hold the partition's memory next "
+				       "to the other partitions' (kernel log: how much)"
+		       : e == EBUSY  ? "the partition is not stopped"
 				     : NULL;
 	if (!strcmp(attr, "kernel") || !strcmp(attr, "initrd"))
 		return e == ENOENT    ? "the file does not exist"
@@ -53,10 +63,12 @@ static const char *explain(const char *attr, int e)
 		return e == EBUSY	? "the partition is not stopped"
 		       : e == EINVAL	? "cpus, memory or kernel is not set, or nothing to stop"
 		       : e == ETIMEDOUT ? "the application kernel did not stop in time"
-		       : e == ENOMEM	? "no contiguous room left in the pool"
+		       : e == ENOMEM	? "no room in the pool: no free piece of a node holds the "
+					  "boot area and kernel, or the low reserve is used up"
 		       : e == ENOENT	? "the kernel or initrd image is missing"
 		       : e == ENOEXEC	? "the kernel is not a usable bzImage"
-		       : e == E2BIG	? "the images do not fit in the partition's memory"
+		       : e == E2BIG	? "the images do not fit in the partition's memory, or "
+					  "the pool is in too many pieces for it"
 					: NULL;
 	return NULL;
 }
@@ -193,7 +205,8 @@ int plan_action_exec(const char *kernfs_root, const struct plan_action *a, char 
 
 int plan_action_undo(const char *kernfs_root, const struct plan_action *a, char *err, size_t errlen)
 {
-	static const char *const attrs[] = {"kernel", "initrd", "cmdline", "console", "smt_split"};
+	static const char *const attrs[] = {"kernel",  "initrd",    "cmdline",
+					    "console", "smt_split", "numa_node"};
 	size_t i;
 	int r;
 
