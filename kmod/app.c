@@ -10,7 +10,10 @@
  *
  * The write-only parameter "corrupt" scribbles over our own producer index
  * in the shared ring, for the tests that check the boot kernel survives a
- * misbehaving application kernel; "heartbeat_pause" silences heartbeats.
+ * misbehaving application kernel; "heartbeat_pause" silences heartbeats;
+ * "ctl_flood" sends that many bogus control messages (unknown types and
+ * repeated hellos) and "doorbell_storm" rings the boot kernel's doorbell
+ * that many times without cause.
  */
 #include <linux/fs.h>
 #include <linux/io.h>
@@ -154,6 +157,62 @@ static int corrupt_set(const char *val, const struct kernel_param *kp)
 static const struct kernel_param_ops corrupt_ops = { .set = corrupt_set };
 module_param_cb(corrupt, &corrupt_ops, NULL, 0200);
 MODULE_PARM_DESC(corrupt, "test only: write garbage indices into the channel");
+
+/* Test hook: control messages the boot kernel must not let flood its log. */
+static int ctl_flood_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned int i, n;
+	int ret;
+
+	ret = kstrtouint(val, 0, &n);
+	if (ret)
+		return ret;
+	if (!ch || !READ_ONCE(ch->active))
+		return -ENODEV;
+	pr_warn("kpart: sending %u bogus control messages on request (test)\n", n);
+	for (i = 0; i < n; i++) {
+		if (i % 2)
+			ret = kpart_chan_send_ctl(ch, KPART_CTL_HELLO, 0,
+						  utsname()->release, false);
+		else
+			ret = kpart_chan_send_ctl(ch, 0x7f00 + (i & 0xff), i,
+						  NULL, false);
+		if (ret)
+			return ret;
+		cond_resched();
+	}
+	return 0;
+}
+
+static const struct kernel_param_ops ctl_flood_ops = { .set = ctl_flood_set };
+module_param_cb(ctl_flood, &ctl_flood_ops, NULL, 0200);
+MODULE_PARM_DESC(ctl_flood, "test only: send this many bogus control messages");
+
+/* Test hook: doorbells with nothing behind them, as fast as we can. */
+static int doorbell_storm_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned int i, n;
+	int ret;
+
+	ret = kstrtouint(val, 0, &n);
+	if (ret)
+		return ret;
+	if (!ch || !READ_ONCE(ch->active) || !ch->peer_doorbell)
+		return -ENODEV;
+	pr_warn("kpart: ringing the boot kernel %u times on request (test)\n", n);
+	for (i = 0; i < n; i++) {
+		kpart_doorbell_send(ch->peer_apic_id);
+		if (!(i & 255))
+			cond_resched();
+	}
+	return 0;
+}
+
+static const struct kernel_param_ops doorbell_storm_ops = {
+	.set = doorbell_storm_set,
+};
+module_param_cb(doorbell_storm, &doorbell_storm_ops, NULL, 0200);
+MODULE_PARM_DESC(doorbell_storm, "test only: ring the boot kernel this many times");
 
 int kpart_app_init(void)
 {

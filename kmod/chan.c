@@ -12,9 +12,18 @@
  * kick) queues it; it drains the ring, hands control messages to the
  * owner's ops, queues messages of channels with a port for their
  * character device and gives the rest (console, echo) to ops->data; then
- * it arms the wakeup and goes idle. With KPART_CHAN_RXQ_MAX messages
- * waiting on one port it stops draining (backpressure into the ring) until
- * a read makes room.
+ * it arms the wakeup and goes idle. A port holds at most
+ * KPART_CHAN_RXQ_MAX messages; what arrives for a full port is dropped and
+ * counted (logged once per overflow): the worker never stops draining, so
+ * a port nobody reads cannot hold up control messages and heartbeats.
+ *
+ * Doorbells: a kick only queues the worker, so kicks coalesce while it is
+ * queued (and a doorbell shared by several channels kicks only those
+ * ipi_doorbell_pending() points at). A run that receives nothing counts against a budget of
+ * KPART_CHAN_IDLE_RUNS per KPART_CHAN_WINDOW_MS; once it is spent, kicks
+ * wait for the end of the window. A peer ringing without cause (or a
+ * storm of another partition's doorbells) thus costs at most that many
+ * empty runs per window, besides the interrupts themselves.
  *
  * The area is treated as hostile: the library validates every index and
  * header; its first -EPROTO marks this channel broken for good.
@@ -31,6 +40,34 @@ void kpart_chan_config(struct ipi_config *cfg)
 	cfg->ring_size = KPART_CHAN_RING_SIZE;
 	cfg->max_payload = KPART_CHAN_MAX_PAYLOAD;
 	cfg->nr_channels = KPART_CHAN_NR;
+}
+
+/*
+ * The peer decides how often we would log: KPART_CHAN_LOG_BURST lines per
+ * KPART_CHAN_LOG_INTERVAL, and how many were left out before the next one
+ * (or at close). Callers are serialized by the worker, or the owner's lock.
+ */
+bool kpart_chan_log_ok(struct kpart_chan *ch)
+{
+	int missed;
+
+	if (!__ratelimit(&ch->log_rs))
+		return false;
+	missed = ch->log_rs.missed;
+	if (missed) {
+		ch->log_rs.missed = 0;
+		pr_warn("kpart: %s: %d log lines caused by the peer suppressed\n",
+			ch->name, missed);
+	}
+	return true;
+}
+
+static void log_suppressed(struct kpart_chan *ch)
+{
+	if (ch->log_rs.missed)
+		pr_warn("kpart: %s: %d log lines caused by the peer suppressed\n",
+			ch->name, ch->log_rs.missed);
+	ch->log_rs.missed = 0;
 }
 
 static void wake_all(struct kpart_chan *ch)
@@ -106,15 +143,46 @@ static void ring_peer(struct kpart_chan *ch)
 		kpart_doorbell_send(ch->peer_apic_id);
 }
 
+static const char *port_name(u16 chan)
+{
+	return chan == KPART_CHAN_USER ? "user message" :
+	       chan == KPART_CHAN_ECHO ? "echo" : "port";
+}
+
+/* A message for a full port is dropped: the worker must go on draining. */
 static void deliver_port(struct kpart_chan_port *port, const void *data, u32 len)
 {
 	struct kpart_chan *ch = port->ch;
-	struct kpart_umsg *m = kmalloc(struct_size(m, data, len), GFP_KERNEL);
+	struct kpart_umsg *m;
 	unsigned long flags;
+	bool full;
 
+	spin_lock_irqsave(&ch->lock, flags);
+	full = port->rxq_len >= KPART_CHAN_RXQ_MAX;	/* only we add */
+	spin_unlock_irqrestore(&ch->lock, flags);
+	if (full) {
+		port->dropped++;
+		if (!port->overflow) {
+			port->overflow = true;
+			if (kpart_chan_log_ok(ch))
+				pr_warn("kpart: %s: %s queue full (%u messages, nobody reading?): dropping its messages until there is room\n",
+					ch->name, port_name(port->chan),
+					KPART_CHAN_RXQ_MAX);
+		}
+		return;
+	}
+	if (port->overflow) {
+		port->overflow = false;
+		if (kpart_chan_log_ok(ch))
+			pr_warn("kpart: %s: %s queue has room again: %llu messages dropped (%llu since the channel opened)\n",
+				ch->name, port_name(port->chan),
+				port->dropped - port->dropped_reported,
+				port->dropped);
+		port->dropped_reported = port->dropped;
+	}
+	m = kmalloc(struct_size(m, data, len), GFP_KERNEL);
 	if (!m) {
-		pr_err_ratelimited("kpart: %s: dropped a %u byte message: no memory\n",
-				   ch->name, len);
+		port->dropped++;	/* the allocator said why */
 		return;
 	}
 	m->len = len;
@@ -124,16 +192,6 @@ static void deliver_port(struct kpart_chan_port *port, const void *data, u32 len
 	port->rxq_len++;
 	spin_unlock_irqrestore(&ch->lock, flags);
 	wake_up_interruptible(&port->wq);
-}
-
-static bool any_port_full(struct kpart_chan *ch)
-{
-	int i;
-
-	for (i = 0; i < KPART_CHAN_NR; i++)
-		if (ch->port[i].rxq_len >= KPART_CHAN_RXQ_MAX)
-			return true;
-	return false;
 }
 
 static void dispatch(struct kpart_chan *ch, const struct ipi_msg_hdr *hdr, u32 len)
@@ -152,32 +210,54 @@ static void dispatch(struct kpart_chan *ch, const struct ipi_msg_hdr *hdr, u32 l
 	}
 }
 
+/*
+ * Count a run that received nothing; once KPART_CHAN_IDLE_RUNS of them
+ * happened in this window, kicks wait for its end.
+ */
+static void rx_idle_run(struct kpart_chan *ch)
+{
+	unsigned long end = ch->rx_window + msecs_to_jiffies(KPART_CHAN_WINDOW_MS);
+
+	/* Once per window: later empty runs were queued before the limit */
+	if (++ch->rx_idle != KPART_CHAN_IDLE_RUNS)
+		return;
+	WRITE_ONCE(ch->rx_defer_until, end ?: 1);
+	ch->rx_deferred++;
+	if (kpart_chan_log_ok(ch))
+		pr_warn("kpart: %s: doorbell storm: %ld wakeups, %llu worker runs since the channel opened; runs deferred (at most %d empty runs per %d ms)\n",
+			ch->name, atomic_long_read(&ch->kicks), ch->rx_runs,
+			KPART_CHAN_IDLE_RUNS, KPART_CHAN_WINDOW_MS);
+}
+
 static void rx_work_fn(struct work_struct *work)
 {
-	struct kpart_chan *ch = container_of(work, struct kpart_chan, rx_work);
+	struct kpart_chan *ch = container_of(work, struct kpart_chan,
+					     rx_work.work);
 	unsigned int budget = KPART_CHAN_RX_BUDGET;
 	struct ipi_msg_hdr hdr;
-	unsigned long flags;
+	bool got = false;
 	int n;
 
 	if (!READ_ONCE(ch->active))
 		return;
+	ch->rx_runs++;
+	if (time_after_eq(jiffies, ch->rx_window +
+			  msecs_to_jiffies(KPART_CHAN_WINDOW_MS))) {
+		ch->rx_window = jiffies;
+		ch->rx_idle = 0;
+	}
 	for (;;) {
 		/* A peer that never stops sending must not own this CPU */
 		if (!budget--) {
 			kpart_chan_kick(ch);
 			break;
 		}
-		spin_lock_irqsave(&ch->lock, flags);
-		ch->rx_throttled = any_port_full(ch);
-		spin_unlock_irqrestore(&ch->lock, flags);
-		if (ch->rx_throttled)
-			break;
 
 		/* The library checked hdr.chan against nr_channels */
 		n = ipi_recv(&ch->ep, &hdr, ch->rxbuf, sizeof(ch->rxbuf));
 		if (n >= 0) {
 			ch->rx_msgs++;
+			got = true;
 			dispatch(ch, &hdr, n);
 			continue;
 		}
@@ -189,7 +269,12 @@ static void rx_work_fn(struct work_struct *work)
 			break;
 		}
 		mark_broken(ch, n);	/* -EPROTO now, -EPIPE later */
+		got = true;
 		break;
+	}
+	if (!got) {
+		ch->rx_empty++;
+		rx_idle_run(ch);
 	}
 	if (ipi_space_need_doorbell(&ch->ep))
 		ring_peer(ch);
@@ -218,7 +303,11 @@ void kpart_chan_setup(struct kpart_chan *ch, const struct kpart_chan_ops *ops,
 		INIT_LIST_HEAD(&ch->port[i].rxq);
 		init_waitqueue_head(&ch->port[i].wq);
 	}
-	INIT_WORK(&ch->rx_work, rx_work_fn);
+	INIT_DELAYED_WORK(&ch->rx_work, rx_work_fn);
+	ratelimit_state_init(&ch->log_rs, KPART_CHAN_LOG_INTERVAL,
+			     KPART_CHAN_LOG_BURST);
+	/* We say how many lines were left out, with the channel's name */
+	ratelimit_set_flags(&ch->log_rs, RATELIMIT_MSG_ON_RELEASE);
 }
 
 /* Queue @chan's messages for a character device. Before the channel opens. */
@@ -238,6 +327,9 @@ static void flush_rxq(struct kpart_chan *ch)
 	for (i = 0; i < KPART_CHAN_NR; i++) {
 		list_splice_init(&ch->port[i].rxq, &list);
 		ch->port[i].rxq_len = 0;
+		ch->port[i].dropped = 0;
+		ch->port[i].dropped_reported = 0;
+		ch->port[i].overflow = false;
 	}
 	spin_unlock_irqrestore(&ch->lock, flags);
 	list_for_each_entry_safe(m, tmp, &list, node)
@@ -260,6 +352,13 @@ int kpart_chan_open(struct kpart_chan *ch, void *area, size_t bytes,
 		ch->tx_msgs = 0;
 		ch->rx_msgs = 0;
 		ch->tx_dropped = 0;
+		ch->rx_window = jiffies;
+		ch->rx_idle = 0;
+		ch->rx_defer_until = 0;
+		ch->rx_runs = 0;
+		ch->rx_empty = 0;
+		ch->rx_deferred = 0;
+		atomic_long_set(&ch->kicks, 0);
 	}
 	spin_unlock_irq(&ch->tx_lock);
 	if (!ret) {
@@ -277,7 +376,8 @@ void kpart_chan_close(struct kpart_chan *ch, const char *why)
 	wake_up_all(&ch->tx_wq);
 	spin_lock_irq(&ch->tx_lock);	/* wait for a send in progress */
 	spin_unlock_irq(&ch->tx_lock);
-	cancel_work_sync(&ch->rx_work);
+	cancel_delayed_work_sync(&ch->rx_work);
+	log_suppressed(ch);
 	/* Keep why it ended when it ended before (broken, shut down) */
 	if (ch->state == KPART_CHAN_NONE || ch->state == KPART_CHAN_UP)
 		kpart_chan_set_state(ch, KPART_CHAN_CLOSED, why);
@@ -285,11 +385,21 @@ void kpart_chan_close(struct kpart_chan *ch, const char *why)
 	wake_all(ch);
 }
 
-/* From the doorbell handler (hard interrupt) or anywhere else. */
+/*
+ * From the doorbell handler (hard interrupt) or anywhere else. While the
+ * worker is queued, or waits for the end of a window whose budget of empty
+ * runs is spent, this does nothing more.
+ */
 void kpart_chan_kick(struct kpart_chan *ch)
 {
-	if (READ_ONCE(ch->active))
-		queue_work(system_highpri_wq, &ch->rx_work);
+	unsigned long until, now = jiffies;
+
+	if (!READ_ONCE(ch->active))
+		return;
+	atomic_long_inc(&ch->kicks);
+	until = READ_ONCE(ch->rx_defer_until);
+	queue_delayed_work(system_highpri_wq, &ch->rx_work,
+			   until && time_before(now, until) ? until - now : 0);
 }
 
 /* One attempt with tx_lock held: 0, -EAGAIN (space doorbell armed), error. */
@@ -399,7 +509,6 @@ ssize_t kpart_chan_read(struct file *f, char __user *ubuf, size_t len, loff_t *o
 	struct kpart_chan_port *port = f->private_data;
 	struct kpart_chan *ch = port->ch;
 	struct kpart_umsg *m;
-	bool kick;
 	int ret;
 
 	for (;;) {
@@ -412,7 +521,6 @@ ssize_t kpart_chan_read(struct file *f, char __user *ubuf, size_t len, loff_t *o
 			}
 			list_del(&m->node);
 			port->rxq_len--;
-			kick = ch->rx_throttled;
 			spin_unlock_irq(&ch->lock);
 			break;
 		}
@@ -434,8 +542,6 @@ ssize_t kpart_chan_read(struct file *f, char __user *ubuf, size_t len, loff_t *o
 		if (ret)
 			return ret;
 	}
-	if (kick)
-		kpart_chan_kick(ch);
 	ret = copy_to_user(ubuf, m->data, m->len) ? -EFAULT : m->len;
 	kfree(m);
 	return ret;

@@ -15,6 +15,7 @@
 
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/ratelimit.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/wait.h>
@@ -28,8 +29,18 @@
 #define KPART_CHAN_CONSOLE	2	/* console bytes, both directions */
 #define KPART_CHAN_ECHO		3	/* echo requests and replies */
 #define KPART_CHAN_NR		4
-#define KPART_CHAN_RXQ_MAX	256	/* user messages queued before backpressure */
+#define KPART_CHAN_RXQ_MAX	256	/* messages queued on a port, more are dropped */
 #define KPART_CHAN_RX_BUDGET	256	/* messages per worker run, then requeue */
+/*
+ * Doorbell budget: at most KPART_CHAN_IDLE_RUNS worker runs that find
+ * nothing in KPART_CHAN_WINDOW_MS; further kicks in that window are folded
+ * into one run at its end. A run that receives something does not count.
+ */
+#define KPART_CHAN_IDLE_RUNS	64
+#define KPART_CHAN_WINDOW_MS	20
+/* Per channel: log lines a peer can cause, then "callbacks suppressed" */
+#define KPART_CHAN_LOG_INTERVAL	(5 * HZ)
+#define KPART_CHAN_LOG_BURST	10
 
 /* Control messages (ring channel 0): struct kpart_ctl_msg */
 #define KPART_CTL_PROTO		1
@@ -89,6 +100,9 @@ struct kpart_chan_port {
 	struct list_head rxq;		/* under ch->lock */
 	unsigned int rxq_len;
 	wait_queue_head_t wq;
+	u64 dropped;			/* arrived while rxq was full (worker) */
+	u64 dropped_reported;
+	bool overflow;			/* dropping since the last delivery */
 };
 
 struct kpart_chan {
@@ -104,10 +118,18 @@ struct kpart_chan {
 	unsigned long space_gen;	/* bumped when the peer may have consumed */
 	wait_queue_head_t tx_wq;
 
-	struct work_struct rx_work;	/* receiving half of ep */
+	struct delayed_work rx_work;	/* receiving half of ep */
 	spinlock_t lock;		/* ports' queues, state, reason */
 	struct kpart_chan_port port[KPART_CHAN_NR];
-	bool rx_throttled;
+	/* Doorbell budget (the worker writes, kicks read rx_defer_until) */
+	unsigned long rx_window;	/* jiffies: start of the current window */
+	unsigned int rx_idle;		/* runs in it that received nothing */
+	unsigned long rx_defer_until;	/* jiffies: kicks wait until then */
+	atomic_long_t kicks;		/* doorbells and other kicks */
+	u64 rx_runs, rx_empty;		/* worker runs; of them, empty */
+	u64 rx_deferred;		/* windows whose budget ran out */
+	unsigned long doorbell_base;	/* owner's doorbell count at open */
+	struct ratelimit_state log_rs;	/* what the peer can make us log */
 	wait_queue_head_t state_wq;	/* state changes */
 	u8 rxbuf[KPART_CHAN_MAX_PAYLOAD];
 
@@ -134,6 +156,9 @@ int kpart_chan_send_ctl(struct kpart_chan *ch, u32 type, u64 arg,
 void kpart_chan_set_state(struct kpart_chan *ch, int state, const char *reason);
 int kpart_chan_state_str(struct kpart_chan *ch, char *buf, size_t len);
 void kpart_chan_config(struct ipi_config *cfg);
+
+/* True when a line the peer caused may be logged now (per channel limit) */
+bool kpart_chan_log_ok(struct kpart_chan *ch);
 
 /* Character device helpers: private_data is the struct kpart_chan_port */
 ssize_t kpart_chan_read(struct file *f, char __user *ubuf, size_t len, loff_t *off);

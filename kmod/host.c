@@ -13,7 +13,12 @@
  * HELLO with its release, we answer WELCOME and the channel is up; it sends
  * a HEARTBEAT every second; a stop sends SHUTDOWN and expects SHUTDOWN_ACK,
  * falling back to the descriptor's stop_request when the channel is not up
- * or no acknowledgement comes within SHUTDOWN_ACK_MS.
+ * or no acknowledgement comes within SHUTDOWN_ACK_MS. The application
+ * kernel is not trusted to follow it: a repeated hello or acknowledgement
+ * changes nothing and sends no netlink event (events go out on state
+ * changes only), and what it makes us log (unknown or repeated messages)
+ * goes through the channel's own rate limit, so one partition cannot
+ * flood the boot kernel's log and console.
  *
  * Each partition has three character devices: /dev/kpart-NAME for user
  * messages (channel 1), /dev/kpart-echo/NAME for echo requests the
@@ -38,14 +43,23 @@
 
 static LIST_HEAD(active_chans);		/* RCU, partitions with an open channel */
 static DEFINE_SPINLOCK(active_lock);
+static atomic_long_t host_doorbells;	/* taken by this kernel, all partitions */
 
+/*
+ * The vector is shared: kick only the channels whose rings show something
+ * for them (new data, or room a sender waits for). A doorbell with nothing
+ * behind it costs this loop and no worker run; one that slips through
+ * (the peer moved an index) counts against the worker's empty-run budget.
+ */
 static void host_doorbell(void)
 {
 	struct kpart_partition *p;
 
+	atomic_long_inc(&host_doorbells);
 	rcu_read_lock();
 	list_for_each_entry_rcu(p, &active_chans, chan_node)
-		kpart_chan_kick(p->chan);
+		if (ipi_doorbell_pending(&p->chan->ep))
+			kpart_chan_kick(p->chan);
 	rcu_read_unlock();
 }
 
@@ -55,6 +69,13 @@ static void host_control(struct kpart_chan *ch, const struct kpart_ctl_msg *m)
 
 	switch (m->type) {
 	case KPART_CTL_HELLO:
+		/* Once per boot: the ring does not survive a module reload */
+		if (READ_ONCE(ch->state) != KPART_CHAN_NONE) {
+			if (kpart_chan_log_ok(ch))
+				kp_err(p, "repeated hello ignored (channel %s)",
+				       ch->state == KPART_CHAN_UP ? "up" : "closed");
+			break;
+		}
 		spin_lock_irq(&ch->lock);
 		strscpy(p->app_version, m->text, sizeof(p->app_version));
 		spin_unlock_irq(&ch->lock);
@@ -79,13 +100,19 @@ static void host_control(struct kpart_chan *ch, const struct kpart_ctl_msg *m)
 		}
 		break;
 	case KPART_CTL_SHUTDOWN_ACK:
+		if (READ_ONCE(p->shutdown_acked)) {
+			if (kpart_chan_log_ok(ch))
+				kp_err(p, "repeated shutdown acknowledgement ignored");
+			break;
+		}
 		WRITE_ONCE(p->shutdown_acked, true);
 		kpart_chan_set_state(ch, KPART_CHAN_CLOSED, "shutdown acknowledged");
 		kp_info(p, "shutdown acknowledged over the channel");
 		kpart_netlink_chan_event(p, "shutdown");
 		break;
 	default:
-		kp_err(p, "unknown control message %u", m->type);
+		if (kpart_chan_log_ok(ch))
+			kp_err(p, "unknown control message %u", m->type);
 	}
 }
 
@@ -265,6 +292,7 @@ int kpart_host_chan_start(struct kpart_partition *p)
 	p->heartbeat_lost = false;
 	p->shutdown_sent = 0;
 	p->shutdown_acked = false;
+	p->chan->doorbell_base = atomic_long_read(&host_doorbells);
 	p->desc->doorbell_vector = KPART_DOORBELL_VECTOR;
 	p->desc->host_apic_id = kpart_apic_id(0);
 	spin_lock_irq(&active_lock);
@@ -287,6 +315,11 @@ void kpart_host_chan_stop(struct kpart_partition *p, const char *why)
 	spin_unlock_irq(&active_lock);
 	synchronize_rcu();	/* no doorbell handler looks at it any more */
 	kpart_chan_close(p->chan, why);
+	kp_info(p, "channel: %llu messages received, %llu sent; %lu doorbells to this kernel meanwhile (all partitions), %ld wakeups, %llu worker runs (%llu empty), %llu windows out of budget",
+		p->chan->rx_msgs, p->chan->tx_msgs,
+		atomic_long_read(&host_doorbells) - p->chan->doorbell_base,
+		atomic_long_read(&p->chan->kicks), p->chan->rx_runs,
+		p->chan->rx_empty, p->chan->rx_deferred);
 }
 
 /* Ask for a clean stop over the channel; false when it is not up. */
