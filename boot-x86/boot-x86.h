@@ -45,12 +45,22 @@ struct kpart_bzimage {
 	bool la57;			/* built with 5-level paging (XLF_5LEVEL_ENABLED) */
 };
 
+/* A range of the partition's memory and the boot kernel's node of it */
+struct kpart_boot_range {
+	phys_addr_t base;		/* 2 MiB aligned */
+	u64 size;
+	int nid;
+};
+
 /* What to load, where */
 struct kpart_boot_spec {
 	const char *name;
-	phys_addr_t base;		/* partition memory, 2 MiB aligned */
+	phys_addr_t base;		/* the boot range: boot area, kernel */
 	u64 size;
+	const struct kpart_boot_range *ranges;	/* all, the boot range first */
+	unsigned int nr_ranges;
 	const u32 *apic_ids;
+	const int *cpu_nids;		/* the boot kernel's node of each CPU */
 	unsigned int nr_cpus;
 	const struct kpart_bzimage *image;
 	u64 initrd_addr;		/* already placed by the caller, 0 if none */
@@ -69,7 +79,8 @@ int kpart_build_boot_area(const struct kpart_boot_spec *spec, const char **why);
 u64 kpart_entry_tables(phys_addr_t base);
 
 /* Identity page table with the module's entry code mapped too */
-int kpart_build_pgtable(phys_addr_t base, u64 size, u64 *root, const char **why);
+int kpart_build_pgtable(const struct kpart_boot_spec *spec, u64 *root,
+			const char **why);
 
 /* Entry path, boot-x86/entry.S: never returns */
 void kpart_enter(u64 cr3, u64 entry, u64 arg, u64 stack, u64 tables);

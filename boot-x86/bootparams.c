@@ -7,8 +7,10 @@
 #include <linux/io.h>
 #include <linux/kernel.h>
 #include <linux/ktime.h>
+#include <linux/sizes.h>
 #include <linux/string.h>
 #include <linux/timekeeping.h>
+#include <linux/topology.h>
 #include <asm/e820/types.h>
 #include <asm/pgtable.h>
 #include <asm/processor.h>
@@ -93,7 +95,106 @@ u64 kpart_entry_tables(phys_addr_t base)
 	       offsetof(struct entry_tables, gdt_limit);
 }
 
-static void fill_desc(const struct kpart_boot_spec *spec)
+/* Dense node number of the boot kernel's node @nid, added if new */
+static int dense_node(int *host, unsigned int *nr, int nid)
+{
+	unsigned int i;
+
+	for (i = 0; i < *nr; i++)
+		if (host[i] == nid)
+			return i;
+	if (*nr >= KPART_MAX_NODES)
+		return -1;
+	host[*nr] = nid;
+	return (*nr)++;
+}
+
+/*
+ * The node range @i is reported on. Linux ignores a node with less than
+ * 4 MiB of memory (NODE_MIN_SIZE), and memory on a node it ignores is
+ * trouble: such memory, like the 2 MiB trampoline range from the low
+ * reserve, is reported on the boot range's node instead.
+ */
+static int range_node(const struct kpart_boot_spec *spec, unsigned int i)
+{
+	int nid = spec->ranges[i].nid;
+	u64 on_node = 0;
+	unsigned int j;
+
+	for (j = 0; j < spec->nr_ranges; j++)
+		if (spec->ranges[j].nid == nid)
+			on_node += spec->ranges[j].size;
+	return on_node < SZ_4M ? spec->ranges[0].nid : nid;
+}
+
+/*
+ * The node CPU @i is reported on: its own when the partition has memory
+ * there, else the boot range's. An application kernel whose CPUs sit on
+ * memoryless nodes (its boot CPU among them) is an untested corner of
+ * Linux's early boot that kpart does not need: such a CPU's memory is
+ * remote whichever node it is said to be on.
+ */
+static int cpu_node(const struct kpart_boot_spec *spec, unsigned int i)
+{
+	unsigned int j;
+
+	for (j = 0; j < spec->nr_ranges; j++)
+		if (range_node(spec, j) == spec->cpu_nids[i])
+			return spec->cpu_nids[i];
+	return spec->ranges[0].nid;
+}
+
+/*
+ * The memory map and NUMA node table: the application kernel numbers its
+ * nodes 0..n-1 in the order they first appear (boot range first), and
+ * gets the boot kernel's distances between them.
+ */
+static int fill_numa(const struct kpart_boot_spec *spec, struct kpart_desc *d,
+		     const char **why)
+{
+	struct kpart_mem_range *mr = __va(spec->base + KPART_OFF_MEMMAP);
+	struct kpart_node *nodes = __va(spec->base + KPART_OFF_NODES);
+	struct kpart_cpu_mailbox *mb = kpart_mailboxes_of(spec->base, spec->nr_cpus);
+	int host[KPART_MAX_NODES];
+	unsigned int i, j, nr = 0;
+	int node;
+
+	BUILD_BUG_ON(KPART_MEM_RANGES_MAX * sizeof(*mr) > KPART_OFF_NODES - KPART_OFF_MEMMAP);
+	BUILD_BUG_ON(KPART_MAX_NODES * sizeof(*nodes) > KPART_OFF_BOOT_PARAMS - KPART_OFF_NODES);
+	if (spec->nr_ranges > KPART_MEM_RANGES_MAX) {
+		*why = "more memory ranges than the descriptor holds";
+		return -E2BIG;
+	}
+	for (i = 0; i < spec->nr_ranges; i++) {
+		node = dense_node(host, &nr, range_node(spec, i));
+		if (node < 0)
+			goto nodes;
+		mr[i].base = spec->ranges[i].base;
+		mr[i].size = spec->ranges[i].size;
+		mr[i].node = node;
+	}
+	for (i = 0; i < spec->nr_cpus; i++) {
+		node = dense_node(host, &nr, cpu_node(spec, i));
+		if (node < 0)
+			goto nodes;
+		mb[i].node = node;
+	}
+	for (i = 0; i < nr; i++) {
+		nodes[i].host_node = host[i];
+		for (j = 0; j < nr; j++)
+			nodes[i].distance[j] = node_distance(host[i], host[j]);
+	}
+	d->mem_map = spec->base + KPART_OFF_MEMMAP;
+	d->nr_mem_ranges = spec->nr_ranges;
+	d->nodes_base = spec->base + KPART_OFF_NODES;
+	d->nr_nodes = nr;
+	return 0;
+nodes:
+	*why = "partition spans more NUMA nodes than the descriptor holds";
+	return -E2BIG;
+}
+
+static int fill_desc(const struct kpart_boot_spec *spec, const char **why)
 {
 	struct setup_data *sd = __va(spec->base + KPART_OFF_DESC);
 	struct kpart_desc *d = kpart_desc_of(spec->base);
@@ -132,6 +233,7 @@ static void fill_desc(const struct kpart_boot_spec *spec)
 		mb[i].state = KPART_CPU_PARKED;
 		mb[i].stack = spec->base + kpart_stack_top_off(spec->nr_cpus, i);
 	}
+	return fill_numa(spec, d, why);
 }
 
 static void add_e820(struct boot_params *bp, u64 addr, u64 size, u32 type)
@@ -149,6 +251,7 @@ static void fill_boot_params(const struct kpart_boot_spec *spec)
 	struct boot_params *bp = __va(spec->base + KPART_OFF_BOOT_PARAMS);
 	u64 cmdline = spec->base + KPART_OFF_CMDLINE;
 	u64 boot_area = kpart_boot_area_size(spec->nr_cpus);
+	unsigned int i;
 	size_t hdr_len;
 
 	memset(bp, 0, sizeof(*bp));
@@ -172,6 +275,8 @@ static void fill_boot_params(const struct kpart_boot_spec *spec)
 
 	add_e820(bp, spec->base, boot_area, E820_TYPE_RESERVED);
 	add_e820(bp, spec->base + boot_area, spec->size - boot_area, E820_TYPE_RAM);
+	for (i = 1; i < spec->nr_ranges; i++)
+		add_e820(bp, spec->ranges[i].base, spec->ranges[i].size, E820_TYPE_RAM);
 }
 
 /* @opt as a whole word of @cmdline */
@@ -246,7 +351,8 @@ int kpart_build_boot_area(const struct kpart_boot_spec *spec, const char **why)
 		return -E2BIG;
 	}
 	if (end > spec->base + spec->size ||
-	    (spec->initrd_size && end > spec->initrd_addr)) {
+	    (spec->initrd_size && spec->initrd_addr >= spec->base &&
+	     spec->initrd_addr < spec->base + spec->size && end > spec->initrd_addr)) {
 		*why = "kernel does not fit in partition memory (init_size)";
 		return -E2BIG;
 	}
@@ -261,7 +367,9 @@ int kpart_build_boot_area(const struct kpart_boot_spec *spec, const char **why)
 	if (boot_area > KPART_OFF_CPUS_LARGE)	/* a large partition's CPU area */
 		memset(__va(spec->base + KPART_OFF_CPUS_LARGE), 0,
 		       boot_area - KPART_OFF_CPUS_LARGE);
-	fill_desc(spec);
+	ret = fill_desc(spec, why);
+	if (ret)
+		return ret;
 	fill_boot_params(spec);
 	snprintf(__va(spec->base + KPART_OFF_CMDLINE), KPART_CMDLINE_MAX, "%s%s",
 		 spec->cmdline, extra);

@@ -6,6 +6,8 @@
  * constants are also used from assembly (entry.S).
  *
  *   0x000000  setup_data header + struct kpart_desc   (KPART_OFF_DESC)
+ *   0x001000  memory map: struct kpart_mem_range[]    (KPART_OFF_MEMMAP)
+ *   0x001800  NUMA node table: struct kpart_node[]    (KPART_OFF_NODES)
  *   0x002000  boot_params, the "zero page"             (KPART_OFF_BOOT_PARAMS)
  *   0x003000  kernel command line                      (KPART_OFF_CMDLINE)
  *   0x004000  entry GDT and descriptor-table pointers  (KPART_OFF_GDT)
@@ -24,6 +26,9 @@
 #define KPART_BOOT_X86_LAYOUT_H
 
 #define KPART_OFF_DESC		0x000000
+#define KPART_OFF_MEMMAP	0x001000
+#define KPART_MEM_RANGES_MAX	64	/* 24 bytes each */
+#define KPART_OFF_NODES		0x001800
 #define KPART_OFF_BOOT_PARAMS	0x002000
 #define KPART_OFF_CMDLINE	0x003000
 #define KPART_CMDLINE_MAX	2048

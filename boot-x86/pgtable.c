@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The page table a partition CPU switches to on its way into the new
- * kernel: the partition's memory identity mapped (1 GiB pages where the CPU
+ * kernel: every range of the partition's memory identity mapped (1 GiB pages where the CPU
  * has them, 2 MiB pages elsewhere), plus the page(s) holding kpart_enter()
  * at their module address, because that code is what runs across the CR3
  * switch. Built in the partition's boot area,
@@ -90,37 +90,48 @@ static int map_4k(struct pgt_builder *b, u64 va, u64 pa)
 	return 0;
 }
 
-int kpart_build_pgtable(phys_addr_t base, u64 size, u64 *root, const char **why)
+/* 1 GiB pages where the CPU has them: a terabyte takes two tables */
+static int map_range(struct pgt_builder *b, u64 base, u64 size, bool gbpages)
+{
+	u64 off;
+
+	for (off = 0; off < size; ) {
+		u64 pa = base + off;
+
+		if (gbpages && IS_ALIGNED(pa, SZ_1G) && size - off >= SZ_1G) {
+			if (map_1g(b, pa, pa))
+				return -ENOSPC;
+			off += SZ_1G;
+		} else {
+			if (map_2m(b, pa, pa))
+				return -ENOSPC;
+			off += SZ_2M;
+		}
+	}
+	return 0;
+}
+
+int kpart_build_pgtable(const struct kpart_boot_spec *spec, u64 *root,
+			const char **why)
 {
 	struct pgt_builder b = {
-		.next = base + KPART_OFF_PGTABLE,
-		.end = base + KPART_PGTABLE_END,
+		.next = spec->base + KPART_OFF_PGTABLE,
+		.end = spec->base + KPART_PGTABLE_END,
 		.la57 = pgtable_l5_enabled(),
 	};
 	unsigned long code = (unsigned long)kpart_enter & PAGE_MASK;
 	unsigned long code_end = (unsigned long)kpart_enter_end;
 	bool gbpages = boot_cpu_has(X86_FEATURE_GBPAGES);
-	u64 off;
+	unsigned int i;
 
 	*root = b.next;
 	b.top = __va(b.next);
 	memset(b.top, 0, PAGE_SIZE);
 	b.next += PAGE_SIZE;
 
-	/* 1 GiB pages where the CPU has them: a terabyte takes two tables */
-	for (off = 0; off < size; ) {
-		u64 pa = base + off;
-
-		if (gbpages && IS_ALIGNED(pa, SZ_1G) && size - off >= SZ_1G) {
-			if (map_1g(&b, pa, pa))
-				goto full;
-			off += SZ_1G;
-		} else {
-			if (map_2m(&b, pa, pa))
-				goto full;
-			off += SZ_2M;
-		}
-	}
+	for (i = 0; i < spec->nr_ranges; i++)
+		if (map_range(&b, spec->ranges[i].base, spec->ranges[i].size, gbpages))
+			goto full;
 
 	for (; code < code_end; code += PAGE_SIZE)
 		if (map_4k(&b, code, PFN_PHYS(vmalloc_to_pfn((void *)code))))

@@ -89,20 +89,58 @@ static int f_pool_free_show(struct seq_file *sf, void *v)
 	return 0;
 }
 
+/* Partition memory not promised to configured partitions, all nodes */
 static int f_pool_available_show(struct seq_file *sf, void *v)
 {
+	struct kpart_pool_stats st;
+	u64 avail = 0;
+	int nid;
+
 	mutex_lock(&kpart_lock);
-	seq_printf(sf, "%llu\n", kpart_pool_size() - kpart_pool_committed());
+	for (nid = 0; nid < nr_node_ids; nid++) {
+		u64 committed;
+
+		kpart_pool_node_stats(nid, &st);
+		if (!st.size)
+			continue;
+		committed = kpart_pool_committed(nid);
+		avail += st.size > committed ? st.size - committed : 0;
+	}
 	mutex_unlock(&kpart_lock);
+	seq_printf(sf, "%llu\n", avail);
 	return 0;
 }
 
 static int f_pool_range_show(struct seq_file *sf, void *v)
 {
-	char buf[64];
+	kpart_pool_show_ranges(sf);
+	return 0;
+}
 
-	kpart_pool_range_str(buf, sizeof(buf));
-	seq_puts(sf, buf);
+/*
+ * One line per node with pool, then the low reserve:
+ *   node N size S free F committed C largest L ranges R
+ *   low size S free F ranges R
+ */
+static int f_pool_nodes_show(struct seq_file *sf, void *v)
+{
+	struct kpart_pool_stats st;
+	int nid;
+
+	mutex_lock(&kpart_lock);
+	for (nid = 0; nid < nr_node_ids; nid++) {
+		kpart_pool_node_stats(nid, &st);
+		if (!st.size)
+			continue;
+		seq_printf(sf, "node %d size %llu free %llu committed %llu largest %llu ranges %u\n",
+			   nid, st.size, st.free, kpart_pool_committed(nid),
+			   st.largest, st.ranges);
+	}
+	kpart_pool_low_stats(&st);
+	if (st.size)
+		seq_printf(sf, "low size %llu free %llu ranges %u\n", st.size,
+			   st.free, st.ranges);
+	mutex_unlock(&kpart_lock);
 	return 0;
 }
 
@@ -168,6 +206,7 @@ static ssize_t f_cpus_write(struct kernfs_open_file *of, char *buf,
 	struct kpart_partition *p = of_part(of);
 	const char *why = NULL;
 	cpumask_var_t mask;
+	char msg[160];
 	int ret;
 
 	if (!zalloc_cpumask_var(&mask, GFP_KERNEL))
@@ -187,6 +226,13 @@ static ssize_t f_cpus_write(struct kernfs_open_file *of, char *buf,
 	ret = lock_part(p, true, "cpus");
 	if (ret)
 		goto out;
+	/* Where its memory comes from may move with its CPUs */
+	ret = kpart_pool_check(p, mask, p->numa_node, p->mem_size, msg, sizeof(msg));
+	if (ret) {
+		kp_err(p, "cpus '%s' refused: %s", buf, msg);
+		mutex_unlock(&kpart_lock);
+		goto out;
+	}
 	ret = kpart_cpus_claim(p, mask, &why);
 	if (ret)
 		kp_err(p, "cpus '%s' refused: %s", buf, why);
@@ -264,8 +310,8 @@ static ssize_t f_memory_write(struct kernfs_open_file *of, char *buf,
 			    size_t bytes, loff_t off)
 {
 	struct kpart_partition *p = of_part(of);
-	u64 size, avail;
-	char *end;
+	char *end, msg[160];
+	u64 size;
 	int ret;
 
 	buf = strim(buf);
@@ -283,30 +329,74 @@ static ssize_t f_memory_write(struct kernfs_open_file *of, char *buf,
 	ret = lock_part(p, true, "memory");
 	if (ret)
 		return ret;
-	avail = kpart_pool_size() - kpart_pool_committed() + p->mem_size;
-	if (size > avail) {
-		kp_err(p, "memory %llu MiB exceeds the %llu MiB of the pool not claimed by other partitions",
-		       size >> 20, avail >> 20);
-		ret = -ENOMEM;
-	} else {
+	ret = kpart_pool_check(p, p->cpus, p->numa_node, size, msg, sizeof(msg));
+	if (ret)
+		kp_err(p, "memory %llu MiB refused: %s", size >> 20, msg);
+	else
 		p->mem_size = size;
-	}
 	mutex_unlock(&kpart_lock);
 	return ret ?: bytes;
 }
 
+/* Every range of the partition's memory while it holds it, boot range first */
 static int f_memory_range_show(struct seq_file *sf, void *v)
 {
 	struct kpart_partition *p = sf_part(sf);
+	unsigned int i;
 
 	mutex_lock(&kpart_lock);
-	if (p->mem_base)
-		seq_printf(sf, "%#llx-%#llx\n", (u64)p->mem_base,
-			   (u64)(p->mem_base + p->mem_size - 1));
-	else
+	for (i = 0; i < p->nr_ranges; i++)
+		seq_printf(sf, "%#llx-%#llx node %d\n", (u64)p->ranges[i].base,
+			   (u64)(p->ranges[i].base + p->ranges[i].size - 1),
+			   p->ranges[i].nid);
+	if (!p->nr_ranges)
 		seq_putc(sf, '\n');
 	mutex_unlock(&kpart_lock);
 	return 0;
+}
+
+static int f_numa_node_show(struct seq_file *sf, void *v)
+{
+	int nid = READ_ONCE(sf_part(sf)->numa_node);
+
+	if (nid == NUMA_NO_NODE)
+		seq_puts(sf, "auto\n");
+	else
+		seq_printf(sf, "%d\n", nid);
+	return 0;
+}
+
+/* "auto": the nodes of its CPUs; N: all of its memory from node N */
+static ssize_t f_numa_node_write(struct kernfs_open_file *of, char *buf,
+				 size_t bytes, loff_t off)
+{
+	struct kpart_partition *p = of_part(of);
+	char msg[160];
+	int nid, ret;
+
+	buf = strim(buf);
+	if (!strcmp(buf, "auto") || !strcmp(buf, "-1")) {
+		nid = NUMA_NO_NODE;
+	} else if (kstrtoint(buf, 10, &nid) || nid < 0 || nid >= nr_node_ids) {
+		pr_err("kpart: %s: invalid numa_node '%s': auto or a node number below %u\n",
+		       p->name, buf, nr_node_ids);
+		return -EINVAL;
+	}
+	ret = lock_part(p, true, "numa_node");
+	if (ret)
+		return ret;
+	if (nid != NUMA_NO_NODE && !kpart_pool_has_node(nid)) {
+		kp_err(p, "numa_node %d refused: the pool has no memory on node %d", nid, nid);
+		ret = -EINVAL;
+	} else {
+		ret = kpart_pool_check(p, p->cpus, nid, p->mem_size, msg, sizeof(msg));
+		if (ret)
+			kp_err(p, "numa_node %s refused: %s", buf, msg);
+		else
+			p->numa_node = nid;
+	}
+	mutex_unlock(&kpart_lock);
+	return ret ?: bytes;
 }
 
 /* Check that @path is an absolute path to a regular file; read its head. */
@@ -585,11 +675,12 @@ struct kpart_file {
 
 static const struct kpart_file root_files[] = {
 	RO(version), RO(pool_size), RO(pool_free), RO(pool_available),
-	RO(pool_range), RO(cpus_assigned), RO(cpu_cores),
+	RO(pool_range), RO(pool_nodes), RO(cpus_assigned), RO(cpu_cores),
 };
 
 static const struct kpart_file part_files[] = {
-	RW(cpus), RW(smt_split), RO(apic_ids), RW(memory), RO(memory_range), RW(kernel),
+	RW(cpus), RW(smt_split), RO(apic_ids), RW(memory), RO(memory_range),
+	RW(numa_node), RW(kernel),
 	RW(initrd), RW(cmdline), RW(console), WO(control), RO(state),
 	RO(exit_reason), RO(boot_count), RO(boot_time), RO(channel),
 	RO(app_version), RO(console_log),

@@ -3,7 +3,7 @@
  * kpart boot-kernel module: internal interfaces between its files.
  *
  *   main.c       module init/exit
- *   pool.c       the memory pool set aside at boot (kpart_pool=)
+ *   pool.c       the memory pool set aside at boot (kpart_pool=), by node
  *   cpu.c        taking CPUs from the boot kernel, parking, giving back
  *   partition.c  partition objects, their life cycle and the start path
  *   fs.c         the kernfs control filesystem at /sys/fs/kpart
@@ -23,6 +23,7 @@
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <kpart/uapi.h>
+#include "boot-x86/boot-x86.h"
 
 #define kp_err(p, fmt, ...)  pr_err("kpart: %s: " fmt "\n", (p)->name, ##__VA_ARGS__)
 #define kp_info(p, fmt, ...) pr_info("kpart: %s: " fmt "\n", (p)->name, ##__VA_ARGS__)
@@ -45,6 +46,15 @@ struct kpart_dev {
 };
 
 struct kpart_log;
+struct seq_file;
+
+/* Pool figures of a node, or of the low reserve (pool.c) */
+struct kpart_pool_stats {
+	u64 size;
+	u64 free;
+	u64 largest;			/* largest free piece */
+	unsigned int ranges;
+};
 
 struct kpart_partition {
 	struct list_head node;
@@ -56,6 +66,7 @@ struct kpart_partition {
 	/* Configuration, changeable while stopped or crashed */
 	cpumask_var_t cpus;
 	u64 mem_size;
+	int numa_node;			/* -1: the nodes of its CPUs */
 	char *kernel;
 	char *initrd;
 	char *cmdline;
@@ -67,7 +78,9 @@ struct kpart_partition {
 	unsigned int exit_reason;	/* KPART_EXIT_* */
 	unsigned int fault_vector;	/* of an entry fault */
 	unsigned int boot_count;
-	phys_addr_t mem_base;		/* held while not stopped */
+	struct kpart_boot_range *ranges;	/* held while not stopped */
+	unsigned int nr_ranges;
+	phys_addr_t mem_base;		/* of the boot range, ranges[0] */
 	struct kpart_desc *desc;	/* inside the partition's memory */
 	u64 start_ns, ready_ns;
 	unsigned int crash_ticks;	/* monitor ticks since the panic report */
@@ -100,10 +113,17 @@ int kpart_pool_init(void);
 void kpart_pool_exit(void);
 u64 kpart_pool_size(void);
 u64 kpart_pool_free(void);
-u64 kpart_pool_committed(void);
-void kpart_pool_range_str(char *buf, size_t len);
-phys_addr_t kpart_pool_alloc(u64 size);
-void kpart_pool_release(phys_addr_t base, u64 size);
+void kpart_pool_node_stats(int nid, struct kpart_pool_stats *st);
+void kpart_pool_low_stats(struct kpart_pool_stats *st);
+bool kpart_pool_has_node(int nid);
+void kpart_pool_show_ranges(struct seq_file *sf);
+void kpart_pool_shares(const struct cpumask *cpus, int numa_node, u64 size,
+		       u64 *share);
+u64 kpart_pool_committed(int nid);
+int kpart_pool_check(const struct kpart_partition *p, const struct cpumask *cpus,
+		     int numa_node, u64 size, char *why, size_t len);
+int kpart_pool_take(struct kpart_partition *p, u64 boot_min, const char **why);
+void kpart_pool_give_back(struct kpart_partition *p);
 
 /* cpu.c */
 int kpart_cpu_init(void);
@@ -162,7 +182,6 @@ int kpart_host_console_create(struct kpart_partition *p);
 void kpart_host_console_destroy(struct kpart_partition *p);
 int kpart_host_console_prepare(struct kpart_partition *p);
 void kpart_host_console_output(struct kpart_partition *p, const void *data, u32 len);
-struct seq_file;
 void kpart_host_console_show(struct kpart_partition *p, struct seq_file *sf);
 
 #endif /* KPART_H */

@@ -20,6 +20,7 @@
 #include <linux/fs.h>
 #include <linux/kernel.h>
 #include <linux/kernel_read_file.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
@@ -120,6 +121,7 @@ struct kpart_partition *kpart_partition_create(const char *name)
 		return NULL;
 	}
 	strscpy(p->name, name, sizeof(p->name));
+	p->numa_node = NUMA_NO_NODE;
 	p->cmdline = kstrdup("", GFP_KERNEL);
 	p->kernel = kstrdup("", GFP_KERNEL);
 	p->initrd = kstrdup("", GFP_KERNEL);
@@ -165,7 +167,7 @@ static void reclaim(struct kpart_partition *p, enum kpart_state final,
 	kpart_host_chan_stop(p, final == KPART_CRASHED ? "partition crashed" :
 			     "partition stopped");
 	kpart_cpus_give_back(p);
-	kpart_pool_release(p->mem_base, p->mem_size);
+	kpart_pool_give_back(p);
 	p->mem_base = 0;
 	p->desc = NULL;
 	p->exit_reason = reason;
@@ -244,39 +246,74 @@ out:
 	mutex_unlock(&kpart_lock);
 }
 
-static int read_initrd(struct kpart_partition *p, u64 kernel_end,
-		       u64 *addr, u64 *size)
+/*
+ * Where the initrd goes: the top of the boot range when it fits above the
+ * kernel, else the top of the largest other range that holds it.
+ */
+static u64 place_initrd(const struct kpart_partition *p, u64 kernel_end, u64 len)
 {
-	struct file *f;
+	const struct kpart_boot_range *r = &p->ranges[0];
+	u64 addr = (r->base + r->size - len) & PAGE_MASK;
+	u64 best = 0, best_size = 0;
+	unsigned int i;
+
+	if (len <= r->size && addr >= kernel_end)
+		return addr;
+	for (i = 1; i < p->nr_ranges; i++) {
+		r = &p->ranges[i];
+		if (r->size >= PAGE_ALIGN(len) && r->size > best_size) {
+			best = (r->base + r->size - len) & PAGE_MASK;
+			best_size = r->size;
+		}
+	}
+	return best;
+}
+
+static int read_initrd(struct kpart_partition *p, struct file *f, loff_t len,
+		       u64 kernel_end, u64 *addr, u64 *size)
+{
 	void *dst;
-	loff_t len;
 	ssize_t ret;
 
 	*addr = *size = 0;
-	if (!p->initrd[0])
+	if (!f)
 		return 0;
-	f = filp_open(p->initrd, O_RDONLY, 0);
-	if (IS_ERR(f)) {
-		kp_err(p, "cannot open initrd %s: %ld", p->initrd, PTR_ERR(f));
-		return PTR_ERR(f);
-	}
-	len = i_size_read(file_inode(f));
-	*addr = (p->mem_base + p->mem_size - len) & PAGE_MASK;
-	if (len <= 0 || *addr < kernel_end) {
-		kp_err(p, "kernel and initrd (%lld bytes) do not fit in %llu MiB",
-		       len, p->mem_size >> 20);
-		fput(f);
+	*addr = place_initrd(p, kernel_end, len);
+	if (!*addr) {
+		kp_err(p, "no range of the partition's memory holds the kernel and the %lld byte initrd",
+		       len);
 		return -E2BIG;
 	}
 	dst = __va(*addr);
 	ret = kernel_read_file(f, 0, &dst, len, NULL, READING_KEXEC_INITRAMFS);
-	fput(f);
 	if (ret != len) {
 		kp_err(p, "cannot read initrd %s: %zd", p->initrd, ret);
 		return ret < 0 ? ret : -EIO;
 	}
 	*size = len;
 	return 0;
+}
+
+static struct file *open_initrd(struct kpart_partition *p, loff_t *len)
+{
+	struct file *f;
+
+	*len = 0;
+	if (!p->initrd[0])
+		return NULL;
+	f = filp_open(p->initrd, O_RDONLY, 0);
+	if (IS_ERR(f)) {
+		kp_err(p, "cannot open initrd %s: %ld", p->initrd, PTR_ERR(f));
+		return f;
+	}
+	*len = i_size_read(file_inode(f));
+	if (*len <= 0 || *len >= p->mem_size) {
+		kp_err(p, "initrd %s: %lld bytes do not fit in %llu MiB", p->initrd,
+		       *len, p->mem_size >> 20);
+		fput(f);
+		return ERR_PTR(-E2BIG);
+	}
+	return f;
 }
 
 /*
@@ -289,10 +326,13 @@ int kpart_partition_start(struct kpart_partition *p)
 	struct kpart_boot_spec spec = { .name = p->name };
 	struct kpart_bzimage img;
 	struct kpart_cpu_mailbox *boot_cpu;
+	struct file *initrd = NULL;
 	const char *why = NULL;
 	u32 *apic_ids = NULL;
+	int *cpu_nids = NULL;
 	void *buf = NULL;
 	unsigned int cpu, n = 0;
+	loff_t initrd_len;
 	ssize_t len;
 	u64 root;
 	int ret;
@@ -309,12 +349,15 @@ int kpart_partition_start(struct kpart_partition *p)
 	if (!try_module_get(THIS_MODULE))
 		return -ENODEV;
 	apic_ids = kmalloc_array(cpumask_weight(p->cpus), sizeof(*apic_ids), GFP_KERNEL);
-	if (!apic_ids) {
+	cpu_nids = kmalloc_array(cpumask_weight(p->cpus), sizeof(*cpu_nids), GFP_KERNEL);
+	if (!apic_ids || !cpu_nids) {
 		ret = -ENOMEM;
 		goto err_put;
 	}
-	for_each_cpu(cpu, p->cpus)
+	for_each_cpu(cpu, p->cpus) {
+		cpu_nids[n] = cpu_to_node(cpu);
 		apic_ids[n++] = kpart_apic_id(cpu);
+	}
 
 	len = kernel_read_file_from_path(p->kernel, 0, &buf, INT_MAX, NULL,
 					 READING_KEXEC_IMAGE);
@@ -329,36 +372,50 @@ int kpart_partition_start(struct kpart_partition *p)
 		goto err_free;
 	}
 
-	p->mem_base = kpart_pool_alloc(p->mem_size);
-	if (!p->mem_base) {
-		kp_err(p, "no contiguous %llu MiB left in the pool (%llu MiB free)",
-		       p->mem_size >> 20, kpart_pool_free() >> 20);
-		ret = -ENOMEM;
+	initrd = open_initrd(p, &initrd_len);
+	if (IS_ERR(initrd)) {
+		ret = PTR_ERR(initrd);
+		initrd = NULL;
 		goto err_free;
 	}
-	ret = read_initrd(p, kpart_kernel_end(p->mem_base, n, &img),
+	/* The boot range holds the boot area and the kernel at any alignment */
+	ret = kpart_pool_take(p, kpart_kernel_end(0, n, &img) + img.alignment, &why);
+	if (ret) {
+		kp_err(p, "cannot take %llu MiB from the pool: %s", p->mem_size >> 20, why);
+		goto err_free;
+	}
+	p->mem_base = p->ranges[0].base;
+	ret = read_initrd(p, initrd, initrd_len, kpart_kernel_end(p->mem_base, n, &img),
 			  &spec.initrd_addr, &spec.initrd_size);
 	if (ret)
 		goto err_mem;
 
 	spec.base = p->mem_base;
-	spec.size = p->mem_size;
+	spec.size = p->ranges[0].size;
+	spec.ranges = p->ranges;
+	spec.nr_ranges = p->nr_ranges;
 	spec.apic_ids = apic_ids;
+	spec.cpu_nids = cpu_nids;
 	spec.nr_cpus = n;
 	spec.image = &img;
 	spec.cmdline = p->cmdline;
 	spec.console_port = p->console_port;
 	ret = kpart_build_boot_area(&spec, &why);
 	if (!ret)
-		ret = kpart_build_pgtable(p->mem_base, p->mem_size, &root, &why);
+		ret = kpart_build_pgtable(&spec, &root, &why);
 	if (ret) {
 		kp_err(p, "%s", why);
 		goto err_mem;
 	}
+	if (initrd)
+		fput(initrd);
+	initrd = NULL;
 	vfree(buf);
 	buf = NULL;
 	kfree(apic_ids);
 	apic_ids = NULL;
+	kfree(cpu_nids);
+	cpu_nids = NULL;
 
 	p->desc = kpart_desc_of(p->mem_base);
 	p->desc->pgtable = root;
@@ -386,9 +443,10 @@ int kpart_partition_start(struct kpart_partition *p)
 	/* Pairs with kpart_park()'s acquire: the CPU sees entry and arg */
 	smp_store_release(&boot_cpu->state, KPART_CPU_GO);
 
-	kp_info(p, "starting on CPUs %*pbl (APIC IDs from %u), [mem %#llx-%#llx]",
-		cpumask_pr_args(p->cpus), boot_cpu->apic_id, (u64)p->mem_base,
-		(u64)(p->mem_base + p->mem_size - 1));
+	kp_info(p, "starting on CPUs %*pbl (APIC IDs from %u), %llu MiB in %u ranges from [mem %#llx-%#llx]",
+		cpumask_pr_args(p->cpus), boot_cpu->apic_id, p->mem_size >> 20,
+		p->nr_ranges, (u64)p->mem_base,
+		(u64)(p->mem_base + p->ranges[0].size - 1));
 	set_state(p, KPART_STARTING);
 	schedule_delayed_work(&p->monitor, msecs_to_jiffies(MONITOR_MS));
 	return 0;
@@ -396,13 +454,16 @@ int kpart_partition_start(struct kpart_partition *p)
 err_chan:
 	kpart_host_chan_stop(p, "start failed");
 err_mem:
-	kpart_pool_release(p->mem_base, p->mem_size);
+	kpart_pool_give_back(p);
 	p->mem_base = 0;
 	p->desc = NULL;
 err_free:
+	if (initrd)
+		fput(initrd);
 	vfree(buf);
 err_put:
 	kfree(apic_ids);
+	kfree(cpu_nids);
 	module_put(THIS_MODULE);
 	return ret;
 }

@@ -1,86 +1,479 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The partition memory pool. The patched kernel sets it aside at boot
- * (kpart_pool=SIZE) so the page allocator never sees it; here it is carved
- * into 2 MiB-aligned partitions with a genalloc first-fit allocator.
+ * (kpart_pool=, see arch/x86/kernel/kpart_pool.c): ranges on NUMA nodes,
+ * mostly above 4 GiB, plus a low reserve below 4 GiB for the application
+ * kernels' AP trampolines. Here each range is a bitmap of 2 MiB granules.
  *
- * Two numbers matter to operators: memory held by partitions that are
- * running (pool_free is what is left), and memory promised to configured
- * partitions (committed), checked when a partition's memory is set so that
- * a start never fails for lack of pool.
+ * Where a partition's memory comes from: the nodes of its CPUs, in
+ * proportion to how many of its CPUs each has (or the one node it names
+ * in numa_node). Configuration is refused when a node's pool cannot hold
+ * what every configured partition asks of it (committed), so a start
+ * never fails for lack of memory on a node.
+ *
+ * Nor does it fail for fragmentation: a node's share is taken best fit as
+ * one range when a free piece holds it, else as several pieces, largest
+ * first, up to KPART_MEM_RANGES_MAX. Only the boot range (boot area and
+ * kernel image) must be contiguous; see kpart_pool_take().
  */
-#include <linux/genalloc.h>
+#include <linux/bitmap.h>
 #include <linux/kernel.h>
+#include <linux/math64.h>
+#include <linux/nodemask.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
 #include <linux/sizes.h>
 #include <asm/kpart.h>
 #include "kpart.h"
 
-#define POOL_ORDER	21	/* 2 MiB granules: large-page identity maps */
+#define GRANULE		SZ_2M
 
-static struct gen_pool *pool;
-static phys_addr_t pool_base;
-static phys_addr_t pool_len;
+struct pool_chunk {
+	phys_addr_t base;
+	u64 size;
+	int nid;
+	bool low;		/* the low reserve: trampolines only */
+	unsigned long nbits;
+	unsigned long *used;	/* one bit per granule */
+};
+
+static struct pool_chunk *chunks;
+static unsigned int nr_chunks;
 
 int kpart_pool_init(void)
 {
-	int ret;
+	const struct kpart_pool_range *r;
+	unsigned int i, n;
 
-	ret = kpart_pool_range(&pool_base, &pool_len);
-	if (ret) {
+	n = kpart_pool_ranges(&r);
+	if (!n) {
 		pr_err("kpart: no memory pool; boot with kpart_pool=SIZE\n");
-		return ret;
+		return -ENODEV;
 	}
-	pool = gen_pool_create(POOL_ORDER, -1);
-	if (!pool)
+	chunks = kcalloc(n, sizeof(*chunks), GFP_KERNEL);
+	if (!chunks)
 		return -ENOMEM;
-	ret = gen_pool_add(pool, pool_base, pool_len, -1);
-	if (ret) {
-		gen_pool_destroy(pool);
-		return ret;
+	for (i = 0; i < n; i++) {
+		struct pool_chunk *c = &chunks[i];
+
+		c->base = r[i].base;
+		c->size = r[i].size;
+		c->nid = r[i].nid;
+		c->low = r[i].flags & KPART_POOL_LOW;
+		c->nbits = r[i].size / GRANULE;
+		c->used = bitmap_zalloc(c->nbits, GFP_KERNEL);
+		if (!c->used) {
+			nr_chunks = i;
+			kpart_pool_exit();
+			return -ENOMEM;
+		}
 	}
+	nr_chunks = n;
 	return 0;
 }
 
 void kpart_pool_exit(void)
 {
-	gen_pool_destroy(pool);
+	unsigned int i;
+
+	for (i = 0; i < nr_chunks; i++)
+		bitmap_free(chunks[i].used);
+	kfree(chunks);
+	chunks = NULL;
+	nr_chunks = 0;
+}
+
+/* ---- figures ------------------------------------------------------------ */
+
+/* Largest free run of @c in granules; its first granule in @at */
+static unsigned long largest_run(const struct pool_chunk *c, unsigned long *at)
+{
+	unsigned long start, end, best = 0;
+
+	for (start = find_first_zero_bit(c->used, c->nbits); start < c->nbits;
+	     start = find_next_zero_bit(c->used, c->nbits, end)) {
+		end = find_next_bit(c->used, c->nbits, start);
+		if (end - start > best) {
+			best = end - start;
+			if (at)
+				*at = start;
+		}
+	}
+	return best;
+}
+
+static u64 chunk_free(const struct pool_chunk *c)
+{
+	return (u64)(c->nbits - bitmap_weight(c->used, c->nbits)) * GRANULE;
 }
 
 u64 kpart_pool_size(void)
 {
-	return pool_len;
+	u64 sum = 0;
+	unsigned int i;
+
+	for (i = 0; i < nr_chunks; i++)
+		sum += chunks[i].size;
+	return sum;
 }
 
 u64 kpart_pool_free(void)
 {
-	return gen_pool_avail(pool);
+	u64 sum = 0;
+	unsigned int i;
+
+	for (i = 0; i < nr_chunks; i++)
+		sum += chunk_free(&chunks[i]);
+	return sum;
 }
 
-u64 kpart_pool_committed(void)
+/* Partition memory a node can give (the low reserve apart); @nid -1: all */
+void kpart_pool_node_stats(int nid, struct kpart_pool_stats *st)
+{
+	unsigned int i;
+
+	memset(st, 0, sizeof(*st));
+	for (i = 0; i < nr_chunks; i++) {
+		const struct pool_chunk *c = &chunks[i];
+		u64 run;
+
+		if (c->low || (nid >= 0 && c->nid != nid))
+			continue;
+		st->size += c->size;
+		st->free += chunk_free(c);
+		run = (u64)largest_run(c, NULL) * GRANULE;
+		st->largest = max(st->largest, run);
+		st->ranges++;
+	}
+}
+
+void kpart_pool_low_stats(struct kpart_pool_stats *st)
+{
+	unsigned int i;
+
+	memset(st, 0, sizeof(*st));
+	for (i = 0; i < nr_chunks; i++) {
+		if (!chunks[i].low)
+			continue;
+		st->size += chunks[i].size;
+		st->free += chunk_free(&chunks[i]);
+		st->ranges++;
+	}
+}
+
+bool kpart_pool_has_node(int nid)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr_chunks; i++)
+		if (!chunks[i].low && chunks[i].nid == nid)
+			return true;
+	return false;
+}
+
+void kpart_pool_show_ranges(struct seq_file *sf)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr_chunks; i++)
+		seq_printf(sf, "%#llx-%#llx node %d%s\n", (u64)chunks[i].base,
+			   (u64)(chunks[i].base + chunks[i].size - 1), chunks[i].nid,
+			   chunks[i].low ? " low" : "");
+}
+
+/* ---- where a partition's memory comes from ------------------------------ */
+
+/*
+ * @share[nid] = bytes of @size from node nid, for CPUs @cpus and
+ * @numa_node (-1: the CPUs' nodes). CPUs on nodes without a pool count
+ * for the pool's nodes in proportion to their size. Multiples of 2 MiB.
+ */
+void kpart_pool_shares(const struct cpumask *cpus, int numa_node, u64 size,
+		       u64 *share)
+{
+	unsigned int cpu, weight = 0, *w, nid, top = 0;
+	u64 given = 0;
+
+	memset(share, 0, nr_node_ids * sizeof(*share));
+	if (!size)
+		return;
+	if (numa_node >= 0) {
+		share[numa_node] = size;
+		return;
+	}
+	w = kcalloc(nr_node_ids, sizeof(*w), GFP_KERNEL);
+	if (w) {
+		for_each_cpu(cpu, cpus) {
+			nid = cpu_to_node(cpu);
+			if (nid < nr_node_ids && kpart_pool_has_node(nid)) {
+				w[nid]++;
+				weight++;
+			}
+		}
+	}
+	if (!weight) {
+		/* No CPU (yet) on a pool node: by pool size */
+		for (nid = 0; nid < nr_node_ids; nid++) {
+			struct kpart_pool_stats st;
+
+			kpart_pool_node_stats(nid, &st);
+			if (w)
+				w[nid] = st.size >> 21;
+			weight += st.size >> 21;
+		}
+	}
+	for (nid = 0; nid < nr_node_ids && weight && w; nid++) {
+		share[nid] = ALIGN_DOWN(mul_u64_u64_div_u64(size, w[nid], weight), GRANULE);
+		given += share[nid];
+		if (w[nid] > w[top])
+			top = nid;
+	}
+	share[top] += size - given;
+	kfree(w);
+}
+
+/* Bytes of node @nid's pool promised to configured partitions but @skip */
+static u64 committed_on(int nid, const struct kpart_partition *skip, u64 *share)
 {
 	struct kpart_partition *p;
 	u64 sum = 0;
 
-	lockdep_assert_held(&kpart_lock);
-	list_for_each_entry(p, &kpart_partitions, node)
-		sum += p->mem_size;
+	list_for_each_entry(p, &kpart_partitions, node) {
+		if (p == skip || !p->mem_size)
+			continue;
+		kpart_pool_shares(p->cpus, p->numa_node, p->mem_size, share);
+		sum += share[nid];
+	}
 	return sum;
 }
 
-void kpart_pool_range_str(char *buf, size_t len)
+u64 kpart_pool_committed(int nid)
 {
-	snprintf(buf, len, "%#llx-%#llx\n", (u64)pool_base,
-		 (u64)(pool_base + pool_len - 1));
+	u64 *share = kcalloc(nr_node_ids, sizeof(*share), GFP_KERNEL);
+	u64 sum;
+
+	lockdep_assert_held(&kpart_lock);
+	if (!share)
+		return 0;
+	sum = committed_on(nid, NULL, share);
+	kfree(share);
+	return sum;
 }
 
-phys_addr_t kpart_pool_alloc(u64 size)
+/*
+ * Would @p with this memory, CPUs and node fit next to every other
+ * configured partition? Else say which node is short, in @why.
+ */
+int kpart_pool_check(const struct kpart_partition *p, const struct cpumask *cpus,
+		     int numa_node, u64 size, char *why, size_t len)
 {
-	struct genpool_data_align align = { .align = SZ_2M };
+	u64 *mine, *share;
+	int nid, ret = 0;
 
-	return gen_pool_alloc_algo(pool, size, gen_pool_first_fit_align, &align);
+	lockdep_assert_held(&kpart_lock);
+	mine = kcalloc(nr_node_ids, sizeof(*mine), GFP_KERNEL);
+	share = kcalloc(nr_node_ids, sizeof(*share), GFP_KERNEL);
+	if (!mine || !share) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	kpart_pool_shares(cpus, numa_node, size, mine);
+	for (nid = 0; nid < nr_node_ids; nid++) {
+		struct kpart_pool_stats st;
+		u64 other;
+
+		if (!mine[nid])
+			continue;
+		kpart_pool_node_stats(nid, &st);
+		other = committed_on(nid, p, share);
+		if (mine[nid] + other > st.size) {
+			snprintf(why, len, "node %d: %llu MiB asked there, %llu MiB of the node's %llu MiB pool not claimed by other partitions",
+				 nid, mine[nid] >> 20,
+				 st.size > other ? (st.size - other) >> 20 : 0,
+				 st.size >> 20);
+			ret = -ENOMEM;
+			break;
+		}
+	}
+out:
+	kfree(mine);
+	kfree(share);
+	return ret;
 }
 
-void kpart_pool_release(phys_addr_t base, u64 size)
+/* ---- taking and giving back --------------------------------------------- */
+
+static struct pool_chunk *chunk_of(phys_addr_t base)
 {
-	gen_pool_free(pool, base, size);
+	unsigned int i;
+
+	for (i = 0; i < nr_chunks; i++)
+		if (base >= chunks[i].base && base < chunks[i].base + chunks[i].size)
+			return &chunks[i];
+	return NULL;
+}
+
+static int hold_range(struct kpart_partition *p, struct pool_chunk *c,
+		     unsigned long at, unsigned long n)
+{
+	struct kpart_boot_range *r;
+
+	r = p->nr_ranges ? &p->ranges[p->nr_ranges - 1] : NULL;
+	if (r && at && r->base + r->size == c->base + (u64)at * GRANULE) {
+		/* Right after the last range, in the same chunk: one range */
+		bitmap_set(c->used, at, n);
+		r->size += (u64)n * GRANULE;
+		return 0;
+	}
+	if (p->nr_ranges >= KPART_MEM_RANGES_MAX)
+		return -E2BIG;
+	bitmap_set(c->used, at, n);
+	r = &p->ranges[p->nr_ranges++];
+	r->base = c->base + (u64)at * GRANULE;
+	r->size = (u64)n * GRANULE;
+	r->nid = c->nid;
+	return 0;
+}
+
+/*
+ * The smallest free run of node @nid (low reserve apart) that holds @want
+ * granules, else the largest; NULL when the node has nothing free.
+ */
+static struct pool_chunk *pick(int nid, unsigned long want, unsigned long *at,
+			       unsigned long *got)
+{
+	struct pool_chunk *best = NULL;
+	unsigned long best_len = 0;
+	unsigned int i;
+
+	for (i = 0; i < nr_chunks; i++) {
+		struct pool_chunk *c = &chunks[i];
+		unsigned long start, end;
+
+		if (c->low || c->nid != nid)
+			continue;
+		for (start = find_first_zero_bit(c->used, c->nbits); start < c->nbits;
+		     start = find_next_zero_bit(c->used, c->nbits, end)) {
+			unsigned long len;
+			bool better;
+
+			end = find_next_bit(c->used, c->nbits, start);
+			len = end - start;
+			if (best_len >= want)	/* have a fit: a tighter one? */
+				better = len >= want && len < best_len;
+			else			/* no fit yet: fit or larger */
+				better = len > best_len;
+			if (better) {
+				best = c;
+				best_len = len;
+				*at = start;
+			}
+		}
+	}
+	*got = min(best_len, want);
+	return best;
+}
+
+/* @bytes of node @nid's pool into @p's ranges, the first one >= @first_min */
+static int take_node(struct kpart_partition *p, int nid, u64 bytes,
+		     u64 first_min, const char **why)
+{
+	unsigned long want = bytes / GRANULE;
+
+	while (want) {
+		struct pool_chunk *c;
+		unsigned long at, got;
+
+		c = pick(nid, want, &at, &got);
+		if (!c) {
+			*why = "node pool exhausted (a claim check failed)";
+			return -ENOMEM;
+		}
+		if ((u64)got * GRANULE < first_min) {
+			*why = "no free piece of the node's pool holds the boot area and kernel";
+			return -ENOMEM;
+		}
+		first_min = 0;
+		if (hold_range(p, c, at, got)) {
+			*why = "memory too fragmented: more ranges than a partition may have";
+			return -E2BIG;
+		}
+		want -= got;
+	}
+	return 0;
+}
+
+/* One granule below 4 GiB from the low reserve: the AP trampoline's home */
+static int take_low(struct kpart_partition *p, const char **why)
+{
+	unsigned int i;
+
+	for (i = 0; i < p->nr_ranges; i++)
+		if (p->ranges[i].base < SZ_4G)
+			return 0;
+	for (i = 0; i < nr_chunks; i++) {
+		struct pool_chunk *c = &chunks[i];
+		unsigned long at;
+
+		if (!c->low)
+			continue;
+		at = find_first_zero_bit(c->used, c->nbits);
+		if (at < c->nbits)
+			return hold_range(p, c, at, 1);
+	}
+	*why = "no memory below 4 GiB left for the application kernel's AP trampoline: the pool's low reserve is used up (kpart_pool=...,low:SIZE)";
+	return -ENOMEM;
+}
+
+/*
+ * Take @p's memory: its share of each node, the boot range first and at
+ * least @boot_min long (from the node with the largest share), then one
+ * low granule unless some range already lies below 4 GiB. All or nothing.
+ */
+int kpart_pool_take(struct kpart_partition *p, u64 boot_min, const char **why)
+{
+	u64 *share;
+	int nid, boot_nid = 0, ret = 0;
+
+	lockdep_assert_held(&kpart_lock);
+	p->ranges = kcalloc(KPART_MEM_RANGES_MAX, sizeof(*p->ranges), GFP_KERNEL);
+	share = kcalloc(nr_node_ids, sizeof(*share), GFP_KERNEL);
+	if (!p->ranges || !share) {
+		*why = "out of memory";
+		ret = -ENOMEM;
+		goto out;
+	}
+	p->nr_ranges = 0;
+	kpart_pool_shares(p->cpus, p->numa_node, p->mem_size, share);
+	for (nid = 0; nid < nr_node_ids; nid++)
+		if (share[nid] > share[boot_nid])
+			boot_nid = nid;
+	ret = take_node(p, boot_nid, share[boot_nid], boot_min, why);
+	for (nid = 0; nid < nr_node_ids && !ret; nid++)
+		if (nid != boot_nid && share[nid])
+			ret = take_node(p, nid, share[nid], 0, why);
+	if (!ret)
+		ret = take_low(p, why);
+out:
+	kfree(share);
+	if (ret)
+		kpart_pool_give_back(p);
+	return ret;
+}
+
+void kpart_pool_give_back(struct kpart_partition *p)
+{
+	unsigned int i;
+
+	for (i = 0; i < p->nr_ranges; i++) {
+		struct kpart_boot_range *r = &p->ranges[i];
+		struct pool_chunk *c = chunk_of(r->base);
+
+		if (!WARN_ON(!c))
+			bitmap_clear(c->used, (r->base - c->base) / GRANULE,
+				     r->size / GRANULE);
+	}
+	kfree(p->ranges);
+	p->ranges = NULL;
+	p->nr_ranges = 0;
 }

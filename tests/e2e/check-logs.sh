@@ -114,10 +114,10 @@ for log in "$out"/ttyS*.log; do
 done
 
 # ---- what the application kernels saw
-while read -r _ uart cpus apicids ram; do
+while read -r _ uart cpus apicids ram_list; do
 	seen[EXPECT-APP]=$((seen[EXPECT-APP] + 1))
 	log=$out/$uart.log
-	want_ram=${ram#ram=}
+	want_ram=${ram_list#ram=}
 	line=
 	while IFS= read -r l; do
 		got_ram=$(sed -n 's/.* ram=\(.*\)$/\1/p' <<<"$l" | xargs)
@@ -128,7 +128,10 @@ while read -r _ uart cpus apicids ram; do
 		grep -a '^APP: cpus' "$log" 2>/dev/null | head -n 4 | sed 's/^/      got: /'
 		continue
 	fi
-	size_kb=$(( ($(printf '%d' "${want_ram#*-}") - $(printf '%d' "${want_ram%-*}") + 1) / 1024 ))
+	size_kb=0
+	for rr in $want_ram; do
+		size_kb=$(( size_kb + ($(printf "%d" "${rr#*-}") - $(printf "%d" "${rr%-*}") + 1) / 1024 ))
+	done
 	mem=$(sed -n 's/.*memtotal_kb=\([0-9]*\).*/\1/p' <<<"$line")
 	low=$(( size_kb * 9 / 10 - 24 * 1024 ))
 	if [[ -z $mem ]] || (( mem > size_kb || mem < low )); then

@@ -13,7 +13,8 @@ expect_error "invalid cpulist" $K/p1/cpus "2-x" "Invalid argument" "invalid cpul
 expect_error "CPU 0" $K/p1/cpus "0-1" "Invalid argument" "CPU 0 stays with the boot kernel"
 expect_error "CPU beyond the machine" $K/p1/cpus "9" "Invalid argument" "CPUs are numbered below 4"
 expect_error "CPU of another partition" $K/p1/cpus "2-3" "busy" "CPU 3 belongs to partition p2"
-expect_error "more memory than the pool" $K/p1/memory "64G" "Cannot allocate memory" "exceeds"
+expect_error "more memory than the pool" $K/p1/memory "64G" "Cannot allocate memory" \
+	"memory 65536 MiB refused: node 0: 65536 MiB asked there, [0-9]* MiB of the node.s 1024 MiB pool not claimed"
 expect_error "bad memory size" $K/p1/memory "lots" "Invalid argument" "invalid memory size"
 expect_error "missing kernel image" $K/p1/kernel "/boot/missing" "No such file" "cannot be opened"
 expect_error "kernel not a bzImage" $K/p1/kernel "/boot/not-a-kernel" "Exec format error" "not a usable bzImage"

@@ -151,20 +151,53 @@ size_bytes() {
 	esac
 }
 
+# in_pool FIRST LAST: "pool" or "low" (the low reserve) when the bytes lie
+# inside one range of the pool (pool_range: "0xB-0xE node N [low]" a line)
+in_pool() {
+	local r _n _nid low found
+	found=
+	while read -r r _n _nid low; do
+		[ -n "$r" ] || continue
+		if [ "$1" -ge $(( ${r%-*} )) ] && [ "$2" -le $(( ${r#*-} )) ]; then
+			found=${low:-pool}
+		fi
+	done <<EOF
+$(rd $K/pool_range)
+EOF
+	[ -n "$found" ] && echo "$found"
+}
+
 # expect_app NAME CPUS MEMORY: tell the host what NAME's console must
 # report, built from what the test asked for: the APIC IDs the boot kernel
-# had for CPUS, and MEMORY less the 2 MiB boot area as RAM. Only the base
-# address comes from the module (where in the pool it placed NAME), and it
-# is checked here to lie inside the pool.
+# had for CPUS, and MEMORY as RAM less the 2 MiB boot area. Only the
+# addresses come from the module (where in the pool it placed NAME: one
+# line per range in memory_range, the boot range first); each range must
+# lie inside the pool, and together they must be MEMORY, plus at most one
+# 2 MiB range from the low reserve (the AP trampoline's memory).
 expect_app() {
-	local con range pool size base ids n c id m
-	con=$(rd $K/$1/console) && range=$(rd $K/$1/memory_range) &&
-		pool=$(rd $K/pool_range) || { fail "$1: no expectation for the host"; return 1; }
+	local con ranges size ids n c id m r _n _nid a b sum low ram where
+	con=$(rd $K/$1/console) && ranges=$(rd $K/$1/memory_range) ||
+		{ fail "$1: no expectation for the host"; return 1; }
 	size=$(size_bytes "$3")
-	base=$(( ${range%-*} ))
-	if [ $base -lt $(( ${pool%-*} )) ] || [ $(( base + size - 1 )) -gt $(( ${pool#*-} )) ]; then
-		fail "$1: memory $range ($3 asked) is not inside the pool $pool"
-	fi
+	sum=0 low=0 ram=
+	while read -r r _n _nid; do
+		[ -n "$r" ] || continue
+		a=$(( ${r%-*} )) b=$(( ${r#*-} ))
+		where=$(in_pool $a $b)
+		case $where in
+		low) [ $((b - a + 1)) -eq $((0x200000)) ] && [ $low -eq 0 ] ||
+			fail "$1: range $r from the low reserve is not one 2 MiB range"
+			low=$((b - a + 1)) ;;
+		pool) sum=$((sum + b - a + 1)) ;;
+		*) fail "$1: memory $r ($3 asked) is not inside the pool" ;;
+		esac
+		# the boot range comes first: its first 2 MiB are the boot area
+		[ -n "$ram" ] || a=$((a + 0x200000))
+		ram="$ram$(printf '0x%016x-0x%016x' $a $b) "
+	done <<EOF
+$ranges
+EOF
+	[ $sum -eq $size ] || fail "$1: memory ranges hold $sum bytes, $3 asked"
 	ids= n=0
 	for c in $(cpulist_expand "$2"); do
 		id=
@@ -172,8 +205,25 @@ expect_app() {
 		[ -n "$id" ] || fail "$1: no APIC ID known for CPU $c"
 		ids="$ids${ids:+,}$id" n=$((n + 1))
 	done
-	echo "EXPECT-APP: $con cpus=$n apicids=$ids" \
-		"ram=$(printf '0x%016x-0x%016x' $((base + 0x200000)) $((base + size - 1)))"
+	echo "EXPECT-APP: $con cpus=$n apicids=$ids ram=$(e820_merge $ram)"
+}
+
+# e820_merge RANGE...: sorted, adjacent ranges joined, as a kernel prints
+# its e820 map
+e820_merge() {
+	local r a b pa pb out
+	pa= out=
+	for r in $(for r in "$@"; do echo "$r"; done | sort); do
+		a=$(( ${r%-*} )) b=$(( ${r#*-} ))
+		if [ -n "$pa" ] && [ $a -eq $((pb + 1)) ]; then
+			pb=$b
+			continue
+		fi
+		[ -z "$pa" ] || out="$out$(printf '0x%016x-0x%016x' $pa $pb) "
+		pa=$a pb=$b
+	done
+	[ -z "$pa" ] || out="$out$(printf '0x%016x-0x%016x' $pa $pb)"
+	echo "$out"
 }
 
 # wait_channel NAME STATE [SECONDS]: the channel file starts with STATE

@@ -75,8 +75,23 @@ run 'APICIDS="0:0 1:1 2:4 3:6"; expect_app p1 2-3 256M; finish'
 expect "expect_app: the APIC IDs of the CPUs asked for, the RAM asked for" 0 \
 	'EXPECT-APP: ttyS1 cpus=2 apicids=4,6 ram=0x0000000040200000-0x000000004fffffff '
 run 'APICIDS="0:0 1:1 2:4 3:6"; expect_app p1 2-3 128M; finish'
-expect "expect_app asks for the size the test asked, not what the module gave" 0 \
-	'ram=0x0000000040200000-0x0000000047ffffff '
+expect "expect_app fails when the module's ranges do not hold the size asked" 1 \
+	'FAIL: p1: memory ranges hold 268435456 bytes, 128M asked'
+printf '%s\n' '0x40000000-0x4fffffff node 1' '0x7fe00000-0x7fffffff node 0' >"$T/k/p1/memory_range"
+printf '%s\n' '0x40000000-0x4fffffff node 1' '0x7f000000-0x7fffffff node 0 low' >"$T/k/pool_range"
+run 'APICIDS="0:0 1:1 2:4 3:6"; expect_app p1 2-3 256M; finish'
+expect "expect_app: every range, sorted, the boot area off the first; a 2 MiB low range on top" 0 \
+	'ram=0x0000000040200000-0x000000004fffffff 0x000000007fe00000-0x000000007fffffff'
+printf '%s\n' '0x48000000-0x4fffffff node 1' '0x40000000-0x47ffffff node 1' >"$T/k/p1/memory_range"
+run 'APICIDS="0:0 1:1 2:4 3:6"; expect_app p1 2-3 256M; finish'
+expect "expect_app: adjacent ranges are one in the e820 map" 0 \
+	'ram=0x0000000040000000-0x0000000047ffffff 0x0000000048200000-0x000000004fffffff'
+printf '%s\n' '0x40000000-0x43ffffff node 1' '0x7fc00000-0x7fffffff node 0' >"$T/k/p1/memory_range"
+run 'APICIDS="0:0 1:1 2:4 3:6"; expect_app p1 2-3 64M; finish'
+expect "expect_app fails on more than 2 MiB from the low reserve" 1 \
+	'FAIL: p1: range 0x7fc00000-0x7fffffff from the low reserve is not one 2 MiB range'
+echo 0x40000000-0x7fffffff >"$T/k/pool_range"
+echo 0x40000000-0x4fffffff >"$T/k/p1/memory_range"
 run 'APICIDS="0:0 1:1 2:4 3:6"; pool=7 range=8 n=9 c=10 i=11; expect_app p1 2-3 256M >/dev/null; wait_state p1 running 1 >/dev/null; echo "vars $pool $range $n $c $i"'
 expect "helpers leave the caller's variables alone" 0 'vars 7 8 9 10 11'
 echo 0x80000000-0x8fffffff >"$T/k/p1/memory_range"
