@@ -75,6 +75,7 @@ head -c 65536 /dev/urandom >"$out/boot-root/boot/not-a-kernel"
 cp "$top"/tests/e2e/guest/*.sh "$top/scripts/initramfs/demo.sh" "$out/boot-root/tests/"
 cp "$top/bench/spawn/guest.sh" "$out/boot-root/tests/bench_spawn.sh"
 cp "$top/bench/cpus/guest.sh" "$out/boot-root/tests/bench_cpus.sh"
+cp "$top/bench/memory/guest.sh" "$out/boot-root/tests/bench_memory.sh"
 # partd, partctl and the plans the partd_* tests use (build/cmake first:
 # make userspace); without them the partd_* tests fail, the others run.
 if [[ -x $cmake_dir/partd/partd && -x $cmake_dir/partctl/partctl ]]; then
