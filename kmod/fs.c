@@ -117,6 +117,15 @@ static int f_pool_range_show(struct seq_file *sf, void *v)
 	return 0;
 }
 
+/* Memory waiting to be zeroed, and what zeroing has cost (pool.c) */
+static int f_pool_scrub_show(struct seq_file *sf, void *v)
+{
+	mutex_lock(&kpart_lock);
+	kpart_pool_show_scrub(sf);
+	mutex_unlock(&kpart_lock);
+	return 0;
+}
+
 /*
  * One line per node with pool, then the low reserve:
  *   node N size S free F committed C largest L ranges R
@@ -675,7 +684,7 @@ struct kpart_file {
 
 static const struct kpart_file root_files[] = {
 	RO(version), RO(pool_size), RO(pool_free), RO(pool_available),
-	RO(pool_range), RO(pool_nodes), RO(cpus_assigned), RO(cpu_cores),
+	RO(pool_range), RO(pool_nodes), RO(pool_scrub), RO(cpus_assigned), RO(cpu_cores),
 };
 
 static const struct kpart_file part_files[] = {

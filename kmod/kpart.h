@@ -117,6 +117,7 @@ void kpart_pool_node_stats(int nid, struct kpart_pool_stats *st);
 void kpart_pool_low_stats(struct kpart_pool_stats *st);
 bool kpart_pool_has_node(int nid);
 void kpart_pool_show_ranges(struct seq_file *sf);
+void kpart_pool_show_scrub(struct seq_file *sf);
 void kpart_pool_shares(const struct cpumask *cpus, int numa_node, u64 size,
 		       u64 *share);
 u64 kpart_pool_committed(int nid);

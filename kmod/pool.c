@@ -15,9 +15,18 @@
  * one range when a free piece holds it, else as several pieces, largest
  * first, up to KPART_MEM_RANGES_MAX. Only the boot range (boot area and
  * kernel image) must be contiguous; see kpart_pool_take().
+ *
+ * No partition sees another's data: memory a partition gives back (after
+ * a stop, a kill or a crash) is dirty until a worker has zeroed it, a
+ * granule at a time so that control operations wait for one granule at
+ * most. A start that takes dirty granules before the worker got to them
+ * zeroes them itself. At load the whole pool is dirty (it holds what the
+ * firmware or an earlier boot left there) unless scrub_on_load=0.
  */
 #include <linux/bitmap.h>
 #include <linux/kernel.h>
+#include <linux/ktime.h>
+#include <linux/module.h>
 #include <linux/math64.h>
 #include <linux/nodemask.h>
 #include <linux/seq_file.h>
@@ -35,10 +44,30 @@ struct pool_chunk {
 	bool low;		/* the low reserve: trampolines only */
 	unsigned long nbits;
 	unsigned long *used;	/* one bit per granule */
+	unsigned long *dirty;	/* given back, not zeroed yet */
 };
 
 static struct pool_chunk *chunks;
 static unsigned int nr_chunks;
+
+static bool scrub_on_load = true;
+module_param(scrub_on_load, bool, 0444);
+MODULE_PARM_DESC(scrub_on_load, "zero the whole pool after loading (default 1)");
+
+/* Test hooks (e2e scrub): leave memory as it was; count what is not zero */
+static bool test_scrub_skip;
+module_param(test_scrub_skip, bool, 0600);
+MODULE_PARM_DESC(test_scrub_skip, "test only: mark memory scrubbed without zeroing it");
+static bool test_scrub_check;
+module_param(test_scrub_check, bool, 0600);
+MODULE_PARM_DESC(test_scrub_check, "test only: count a starting partition's granules that are not zero");
+
+/* Scrub figures, under kpart_lock */
+static u64 scrub_bytes, scrub_ns;	/* by the worker */
+static u64 scrub_start_bytes, scrub_start_ns;	/* by starts, on their path */
+
+static void scrub_fn(struct work_struct *work);
+static DECLARE_WORK(scrub_work, scrub_fn);
 
 int kpart_pool_init(void)
 {
@@ -62,13 +91,18 @@ int kpart_pool_init(void)
 		c->low = r[i].flags & KPART_POOL_LOW;
 		c->nbits = r[i].size / GRANULE;
 		c->used = bitmap_zalloc(c->nbits, GFP_KERNEL);
-		if (!c->used) {
-			nr_chunks = i;
+		c->dirty = bitmap_zalloc(c->nbits, GFP_KERNEL);
+		if (!c->used || !c->dirty) {
+			nr_chunks = i + 1;
 			kpart_pool_exit();
 			return -ENOMEM;
 		}
+		if (scrub_on_load)
+			bitmap_fill(c->dirty, c->nbits);
 	}
 	nr_chunks = n;
+	if (scrub_on_load)
+		queue_work(system_unbound_wq, &scrub_work);
 	return 0;
 }
 
@@ -76,8 +110,11 @@ void kpart_pool_exit(void)
 {
 	unsigned int i;
 
-	for (i = 0; i < nr_chunks; i++)
+	cancel_work_sync(&scrub_work);
+	for (i = 0; i < nr_chunks; i++) {
 		bitmap_free(chunks[i].used);
+		bitmap_free(chunks[i].dirty);
+	}
 	kfree(chunks);
 	chunks = NULL;
 	nr_chunks = 0;
@@ -301,7 +338,7 @@ out:
 	return ret;
 }
 
-/* ---- taking and giving back --------------------------------------------- */
+/* ---- scrubbing ------------------------------------------------------------ */
 
 static struct pool_chunk *chunk_of(phys_addr_t base)
 {
@@ -312,6 +349,95 @@ static struct pool_chunk *chunk_of(phys_addr_t base)
 			return &chunks[i];
 	return NULL;
 }
+
+
+/* Zero granule @g of @c; returns the time it took */
+static u64 scrub_granule(struct pool_chunk *c, unsigned long g)
+{
+	void *va = __va(c->base + (u64)g * GRANULE);
+	u64 t0 = ktime_get_ns();
+	unsigned int i;
+
+	lockdep_assert_held(&kpart_lock);
+	for (i = 0; i < GRANULE / PAGE_SIZE && !test_scrub_skip; i++)
+		clear_page(va + i * PAGE_SIZE);
+	__clear_bit(g, c->dirty);
+	return ktime_get_ns() - t0;
+}
+
+/* The worker: one dirty, free granule at a time, the lock dropped between */
+static void scrub_fn(struct work_struct *work)
+{
+	for (;;) {
+		bool found = false;
+		unsigned int i;
+
+		mutex_lock(&kpart_lock);
+		for (i = 0; i < nr_chunks && !found; i++) {
+			struct pool_chunk *c = &chunks[i];
+			unsigned long g = find_first_bit(c->dirty, c->nbits);
+
+			if (g < c->nbits && !test_bit(g, c->used)) {
+				scrub_ns += scrub_granule(c, g);
+				scrub_bytes += GRANULE;
+				found = true;
+			}
+		}
+		mutex_unlock(&kpart_lock);
+		if (!found)
+			return;
+		cond_resched();
+	}
+}
+
+/* Zero what is still dirty in @p's ranges, on the start path */
+static void scrub_ranges(struct kpart_partition *p)
+{
+	unsigned int i;
+
+	for (i = 0; i < p->nr_ranges; i++) {
+		struct kpart_boot_range *r = &p->ranges[i];
+		struct pool_chunk *c = chunk_of(r->base);
+		unsigned long g = (r->base - c->base) / GRANULE;
+		unsigned long end = g + r->size / GRANULE;
+
+		for (g = find_next_bit(c->dirty, end, g); g < end;
+		     g = find_next_bit(c->dirty, end, g + 1)) {
+			scrub_start_ns += scrub_granule(c, g);
+			scrub_start_bytes += GRANULE;
+			cond_resched();
+		}
+	}
+}
+
+/* Test: how many of @p's granules hold anything but zeroes */
+static void check_scrubbed(struct kpart_partition *p)
+{
+	unsigned long dirty = 0, total = 0;
+	unsigned int i;
+	u64 off;
+
+	for (i = 0; i < p->nr_ranges; i++)
+		for (off = 0; off < p->ranges[i].size; off += GRANULE, total++)
+			if (memchr_inv(__va(p->ranges[i].base + off), 0, GRANULE))
+				dirty++;
+	kp_info(p, "test: %lu of %lu granules not zero at start", dirty, total);
+}
+
+/* "dirty D scrubbed B ns N start_scrubbed B ns N": bytes and nanoseconds */
+void kpart_pool_show_scrub(struct seq_file *sf)
+{
+	u64 dirty = 0;
+	unsigned int i;
+
+	lockdep_assert_held(&kpart_lock);
+	for (i = 0; i < nr_chunks; i++)
+		dirty += (u64)bitmap_weight(chunks[i].dirty, chunks[i].nbits) * GRANULE;
+	seq_printf(sf, "dirty %llu scrubbed %llu ns %llu start_scrubbed %llu ns %llu\n",
+		   dirty, scrub_bytes, scrub_ns, scrub_start_bytes, scrub_start_ns);
+}
+
+/* ---- taking and giving back --------------------------------------------- */
 
 static int hold_range(struct kpart_partition *p, struct pool_chunk *c,
 		     unsigned long at, unsigned long n)
@@ -454,6 +580,10 @@ int kpart_pool_take(struct kpart_partition *p, u64 boot_min, const char **why)
 			ret = take_node(p, nid, share[nid], 0, why);
 	if (!ret)
 		ret = take_low(p, why);
+	if (!ret)
+		scrub_ranges(p);
+	if (!ret && test_scrub_check)
+		check_scrubbed(p);
 out:
 	kfree(share);
 	if (ret)
@@ -469,11 +599,15 @@ void kpart_pool_give_back(struct kpart_partition *p)
 		struct kpart_boot_range *r = &p->ranges[i];
 		struct pool_chunk *c = chunk_of(r->base);
 
-		if (!WARN_ON(!c))
-			bitmap_clear(c->used, (r->base - c->base) / GRANULE,
-				     r->size / GRANULE);
+		if (WARN_ON(!c))
+			continue;
+		bitmap_set(c->dirty, (r->base - c->base) / GRANULE, r->size / GRANULE);
+		bitmap_clear(c->used, (r->base - c->base) / GRANULE, r->size / GRANULE);
 	}
+	if (p->nr_ranges)
+		queue_work(system_unbound_wq, &scrub_work);
 	kfree(p->ranges);
 	p->ranges = NULL;
 	p->nr_ranges = 0;
 }
+

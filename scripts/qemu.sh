@@ -30,7 +30,9 @@ while [[ $# -gt 0 ]]; do
 	esac
 done
 
-cmdline="console=ttyS0,115200 kpart_pool=1G idle=halt panic=-1 loglevel=6"
+# QEMU's RAM starts zeroed: the module need not zero the pool after
+# loading (kpart.scrub_on_load=0; tests that want it add =1)
+cmdline="console=ttyS0,115200 kpart_pool=1G kpart.scrub_on_load=0 idle=halt panic=-1 loglevel=6"
 # 3 GiB, all below 4 GiB on this machine type: KASLR puts the boot kernel
 # anywhere in it, and the 1 GiB pool (below 4 GiB until the pool may live
 # above) must still find room on one side of it; with 2 GiB it sometimes

@@ -6,7 +6,9 @@
 # from the start request to "running" (the application kernel reached its
 # late initcalls); start_ms is how long the start request itself took in
 # the boot kernel (reading the image and initrd, laying out the boot area,
-# building the page table: nothing there may touch every page).
+# building the page table: nothing there may touch every page). Each start
+# waits until the pool is zeroed, so scrubbing is measured apart: the time
+# from a stop until its memory is zeroed, and the worker's rate.
 K=/sys/fs/kpart
 samples=${1:-5}
 
@@ -28,6 +30,11 @@ wait_running() {
 # now_ms: the boot kernel's clock in ms (busybox date has no %N)
 now_ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
 
+# wait_clean: until the pool has no memory left to zero
+wait_clean() {
+	while ! grep -q '^dirty 0 ' $K/pool_scrub; do sleep 0.05; done
+}
+
 mkdir $K/m
 echo 4 > $K/m/cpus
 echo /boot/bzImage > $K/m/kernel
@@ -35,6 +42,9 @@ echo /boot/app.cpio.gz > $K/m/initrd
 echo none > $K/m/console
 echo "idle=halt quiet" > $K/m/cmdline
 echo "BENCH: memory pool_nodes $(cat $K/pool_nodes | tr '\n' ';')"
+# The pool is zeroed after load: wait, so that no start below scrubs
+wait_clean
+echo "BENCH: memory scrub_load $(cat $K/pool_scrub)"
 s=1
 while [ $s -le "$samples" ]; do
 	for size in 256M 4G; do
@@ -51,8 +61,13 @@ while [ $s -le "$samples" ]; do
 			echo "BENCH: memory size=$size sample=$s failed (start refused)"
 		fi
 		echo stop > $K/m/control 2>/dev/null || echo kill > $K/m/control
+		# The memory given back is zeroed off the start path: time it
+		t0=$(now_ms)
+		wait_clean
+		echo "BENCH: memory size=$size sample=$s scrub_wait_ms=$(($(now_ms) - t0))"
 	done
 	s=$((s + 1))
 done
 rmdir $K/m
+echo "BENCH: memory scrub_end $(cat $K/pool_scrub)"
 echo "BENCH: memory done"

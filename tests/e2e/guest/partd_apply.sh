@@ -71,8 +71,8 @@ wait_log "$m" "applied [0-9]+ actions|rejected|rolled back|rollback" 180 ||
 wait_idle 60
 check_actions "reload" "$m" "- stop web (not in plan)
 - stop db (definition changed: cpus memory)
-~ set web/cpus 1 -> (none)
 ~ set web/memory 128M -> 0
+~ set web/cpus 1 -> (none)
 - delete web (not in plan)
 ~ set db/memory 192M -> 0
 + create cache (new)
