@@ -48,7 +48,10 @@ echo "BENCH: memory scrub_load $(cat $K/pool_scrub)"
 s=1
 while [ $s -le "$samples" ]; do
 	for size in 256M 4G; do
-		echo $size > $K/m/memory
+		if ! echo $size > $K/m/memory || ! echo 1 > $K/m/numa_node; then
+			echo "BENCH: memory size=$size sample=$s failed (configuration refused)"
+			continue
+		fi
 		t0=$(now_ms)
 		if echo start > $K/m/control; then
 			t1=$(now_ms)
