@@ -10,6 +10,7 @@ pkgs=(
 	qemu-system-x86 busybox-static clang-format
 	libjson-c-dev libnl-3-dev libnl-genl-3-dev libcmocka-dev
 	libsystemd-dev libsmartcols-dev libnuma-dev
+	systemd man-db groff-base # unit tests of the installed unit and man pages
 )
 
 missing=()
