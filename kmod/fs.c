@@ -7,12 +7,15 @@
  * Every write either takes effect completely or returns an error, leaves
  * the old value in place and logs one line "kpart: NAME: what was wrong".
  */
+#include <linux/capability.h>
 #include <linux/ctype.h>
 #include <linux/fs.h>
 #include <linux/fs_context.h>
 #include <linux/kernfs.h>
 #include <linux/kobject.h>
+#include <linux/module.h>
 #include <linux/namei.h>
+#include <linux/security.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/sysfs.h>
@@ -315,18 +318,56 @@ static int f_memory_show(struct seq_file *sf, void *v)
 	return 0;
 }
 
+/*
+ * A size in bytes with an optional suffix K, M, G, T, P or E, like
+ * memparse(), but an overflow is an error rather than a wrap: memparse()
+ * reads 16E as 0. -ERANGE when the value does not fit in 64 bits rounded
+ * up to 2 MiB.
+ */
+static int parse_size(char *buf, u64 *size)
+{
+	static const char suffixes[] = "KMGTPE";
+	size_t len = strlen(buf);
+	unsigned int shift = 0;
+	bool hex = !strncasecmp(buf, "0x", 2);
+	const char *sfx;
+	u64 v;
+	int ret;
+
+	if (len > 1) {
+		char c = toupper(buf[len - 1]);
+
+		sfx = strchr(suffixes, c);
+		if (c && sfx && !(hex && c == 'E')) {
+			shift = 10 * (sfx - suffixes + 1);
+			buf[len - 1] = '\0';
+		}
+	}
+	ret = kstrtoull(buf, 0, &v);
+	if (ret)
+		return ret;
+	if (v > (U64_MAX >> shift) || (v << shift) > round_down(U64_MAX, SZ_2M))
+		return -ERANGE;
+	*size = v << shift;
+	return 0;
+}
+
 static ssize_t f_memory_write(struct kernfs_open_file *of, char *buf,
 			    size_t bytes, loff_t off)
 {
 	struct kpart_partition *p = of_part(of);
-	char *end, msg[160];
+	char val[32], msg[160];
 	u64 size;
 	int ret;
 
 	buf = strim(buf);
-	size = memparse(buf, &end);
-	if (end == buf || *end) {
-		pr_err("kpart: %s: invalid memory size '%s'\n", p->name, buf);
+	strscpy(val, buf, sizeof(val));
+	ret = parse_size(buf, &size);
+	if (ret == -ERANGE) {
+		pr_err("kpart: %s: invalid memory size '%s': too large\n", p->name, val);
+		return -EINVAL;
+	} else if (ret) {
+		pr_err("kpart: %s: invalid memory size '%s'\n", p->name, val);
 		return -EINVAL;
 	}
 	size = ALIGN(size, SZ_2M);
@@ -421,7 +462,8 @@ static int check_file(struct kpart_partition *p, const char *what,
 		kp_err(p, "%s '%s' is not an absolute path", what, path);
 		return -EINVAL;
 	}
-	f = filp_open(path, O_RDONLY, 0);
+	/* A FIFO or device must not block the open */
+	f = filp_open(path, O_RDONLY | O_NONBLOCK, 0);
 	if (IS_ERR(f)) {
 		kp_err(p, "%s '%s' cannot be opened: error %ld", what, path,
 		       PTR_ERR(f));
@@ -568,7 +610,8 @@ static ssize_t f_console_write(struct kernfs_open_file *of, char *buf,
 	buf = strim(buf);
 	if (!strcmp(buf, "none")) {
 		port = 0;
-	} else if (sscanf(buf, "ttyS%u", &idx) == 1 && idx < ARRAY_SIZE(legacy_uarts)) {
+	} else if (!strncmp(buf, "ttyS", 4) && isdigit(buf[4]) &&
+		   !kstrtouint(buf + 4, 10, &idx) && idx < ARRAY_SIZE(legacy_uarts)) {
 		port = legacy_uarts[idx];
 	} else if (!strncmp(buf, "io:", 3) && !kstrtou16(buf + 3, 0, &port) && port) {
 		;
@@ -588,6 +631,28 @@ static ssize_t f_console_write(struct kernfs_open_file *of, char *buf,
 	return bytes;
 }
 
+/*
+ * Whether this kernel lets a new kernel be started at all: lockdown
+ * (LOCKDOWN_KEXEC, as for kexec) and the module's own one-way
+ * start_disabled (kexec_load_disabled is not visible to modules).
+ */
+static bool start_disabled;
+
+static int start_allowed(struct kpart_partition *p)
+{
+	int ret = security_locked_down(LOCKDOWN_KEXEC);
+
+	if (ret) {
+		kp_err(p, "start refused: the kernel is locked down (an unsigned kernel would run in ring 0)");
+		return ret;
+	}
+	if (READ_ONCE(start_disabled)) {
+		kp_err(p, "start refused: start_disabled is set");
+		return -EPERM;
+	}
+	return 0;
+}
+
 static ssize_t f_control_write(struct kernfs_open_file *of, char *buf,
 			     size_t bytes, loff_t off)
 {
@@ -595,12 +660,26 @@ static ssize_t f_control_write(struct kernfs_open_file *of, char *buf,
 	int ret;
 
 	buf = strim(buf);
+	if (!strcmp(buf, "start")) {
+		struct kpart_images im = {};
+
+		/* Read the files without the lock: a slow file stalls only us */
+		ret = start_allowed(p);
+		if (!ret)
+			ret = kpart_images_load(p, &im);
+		if (!ret)
+			ret = lock_part(p, false, NULL);
+		if (!ret) {
+			ret = kpart_partition_start(p, &im);
+			mutex_unlock(&kpart_lock);
+		}
+		kpart_images_free(&im);
+		return ret ?: bytes;
+	}
 	ret = lock_part(p, false, NULL);
 	if (ret)
 		return ret;
-	if (!strcmp(buf, "start")) {
-		ret = kpart_partition_start(p);
-	} else if (!strcmp(buf, "stop")) {
+	if (!strcmp(buf, "stop")) {
 		ret = kpart_partition_stop(p, false);
 	} else if (!strcmp(buf, "kill")) {
 		ret = kpart_partition_stop(p, true);
@@ -670,19 +749,102 @@ static int f_console_log_show(struct seq_file *sf, void *v)
 	return 0;
 }
 
+static int f_start_disabled_show(struct seq_file *sf, void *v)
+{
+	seq_printf(sf, "%d\n", READ_ONCE(start_disabled));
+	return 0;
+}
+
+/* One way, like kexec_load_disabled: only a reboot clears it */
+static ssize_t f_start_disabled_write(struct kernfs_open_file *of, char *buf,
+				      size_t bytes, loff_t off)
+{
+	bool val;
+
+	buf = strim(buf);
+	if (kstrtobool(buf, &val)) {
+		pr_err("kpart: invalid start_disabled '%s': 1 disables starts until reboot\n",
+		       buf);
+		return -EINVAL;
+	}
+	mutex_lock(&kpart_lock);
+	if (!val && start_disabled) {
+		mutex_unlock(&kpart_lock);
+		pr_err("kpart: start_disabled cannot be cleared; it lasts until reboot\n");
+		return -EPERM;
+	}
+	if (val && !start_disabled) {
+		/* Unloading the module must not clear it either */
+		__module_get(THIS_MODULE);
+		WRITE_ONCE(start_disabled, true);
+		pr_info("kpart: starting partitions disabled until reboot\n");
+	}
+	mutex_unlock(&kpart_lock);
+	return bytes;
+}
+
 /* ---- file tables ------------------------------------------------------ */
 
+/*
+ * Every write goes through f_write(): the capability the file needs, held
+ * by both the opener and the writer (a descriptor passed to a less
+ * privileged process, or a setuid program's stdout, is no way around it),
+ * and no NUL byte in the value (the handlers see C strings).
+ */
 struct kpart_file {
 	const char *name;
 	umode_t mode;
+	int cap;
+	ssize_t (*write)(struct kernfs_open_file *of, char *buf, size_t bytes,
+			 loff_t off);
 	struct kernfs_ops ops;
 };
 
-#define RO(n)	{ #n, 0444, { .seq_show = f_##n##_show } }
-#define RW(n)	{ #n, 0644, { .seq_show = f_##n##_show, .write = f_##n##_write } }
-#define WO(n)	{ #n, 0200, { .write = f_##n##_write } }
+static ssize_t f_write(struct kernfs_open_file *of, char *buf, size_t bytes,
+		       loff_t off)
+{
+	const struct kpart_file *f = container_of(of->kn->attr.ops,
+						  const struct kpart_file, ops);
+	struct kpart_partition *p = of_part(of);
+	const char *name = p ? p->name : "/";
+
+	if (!file_ns_capable(of->file, &init_user_ns, f->cap) || !capable(f->cap)) {
+		pr_err_ratelimited("kpart: %s: write to %s refused: needs %s\n", name,
+				   f->name, f->cap == CAP_SYS_BOOT ? "CAP_SYS_BOOT" :
+				   "CAP_SYS_ADMIN");
+		return -EPERM;
+	}
+	if (memchr(buf, '\0', bytes)) {
+		pr_err("kpart: %s: write to %s refused: the value contains a NUL byte\n",
+		       name, f->name);
+		return -EINVAL;
+	}
+	return f->write(of, buf, bytes, off);
+}
+
+#define RO(n)	{ #n, 0444, 0, NULL, { .seq_show = f_##n##_show } }
+#define RW(n)	{ #n, 0644, CAP_SYS_ADMIN, f_##n##_write, \
+		  { .seq_show = f_##n##_show, .write = f_write } }
+#define WO(n)	{ #n, 0200, CAP_SYS_BOOT, f_##n##_write, { .write = f_write } }
+#define RW_BOOT(n)	{ #n, 0644, CAP_SYS_BOOT, f_##n##_write, \
+			  { .seq_show = f_##n##_show, .write = f_write } }
+
+/* What says where memory is, or what a tenant printed: root only */
+static umode_t file_mode(const struct kpart_file *f)
+{
+	static const char * const root_only[] = {
+		"pool_range", "memory_range", "console_log",
+	};
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(root_only); i++)
+		if (!strcmp(f->name, root_only[i]))
+			return f->mode & 0600;
+	return f->mode;
+}
 
 static const struct kpart_file root_files[] = {
+	RW_BOOT(start_disabled),
 	RO(version), RO(pool_size), RO(pool_free), RO(pool_available),
 	RO(pool_range), RO(pool_nodes), RO(pool_scrub), RO(cpus_assigned), RO(cpu_cores),
 };
@@ -703,7 +865,7 @@ static int add_files(struct kernfs_node *dir, const struct kpart_file *files,
 	for (i = 0; i < n; i++) {
 		struct kernfs_node *kn;
 
-		kn = __kernfs_create_file(dir, files[i].name, S_IFREG | files[i].mode,
+		kn = __kernfs_create_file(dir, files[i].name, S_IFREG | file_mode(&files[i]),
 					  GLOBAL_ROOT_UID, GLOBAL_ROOT_GID, 0,
 					  &files[i].ops, priv, NULL, NULL);
 		if (IS_ERR(kn))
@@ -722,13 +884,23 @@ void kpart_fs_notify_state(struct kpart_partition *p)
 
 /* ---- mkdir / rmdir ---------------------------------------------------- */
 
+/*
+ * Names become /dev/kpart-NAME next to the directories /dev/kpart-console
+ * and /dev/kpart-echo, and arguments of partctl: none of those, and no
+ * name that reads as an option.
+ */
 static bool name_ok(const char *name)
 {
+	static const char * const reserved[] = { "console", "echo", "control" };
 	size_t len = strlen(name);
 	const char *c;
+	int i;
 
-	if (!len || len >= KPART_NAME_MAX || name[0] == '.')
+	if (!len || len >= KPART_NAME_MAX || name[0] == '.' || name[0] == '-')
 		return false;
+	for (i = 0; i < ARRAY_SIZE(reserved); i++)
+		if (!strcmp(name, reserved[i]))
+			return false;
 	for (c = name; *c; c++)
 		if (!isalnum(*c) && *c != '_' && *c != '-' && *c != '.')
 			return false;
@@ -743,8 +915,12 @@ static int kpart_mkdir(struct kernfs_node *parent, const char *name, umode_t mod
 
 	if (parent != kernfs_root_to_node(kpart_root))
 		return -EPERM;
+	if (!capable(CAP_SYS_ADMIN)) {
+		pr_err_ratelimited("kpart: %s: mkdir refused: needs CAP_SYS_ADMIN\n", name);
+		return -EPERM;
+	}
 	if (!name_ok(name)) {
-		pr_err("kpart: invalid partition name '%s' (1-%d of A-Z a-z 0-9 _ - ., not starting with .)\n",
+		pr_err("kpart: invalid partition name '%s' (1-%d of A-Z a-z 0-9 _ - ., not starting with . or -, not console, echo or control)\n",
 		       name, KPART_NAME_MAX - 1);
 		return -EINVAL;
 	}
@@ -781,6 +957,11 @@ static int kpart_rmdir(struct kernfs_node *kn)
 	struct kpart_partition *p = kn->priv;
 	const char *busy;
 
+	if (!capable(CAP_SYS_ADMIN)) {
+		pr_err_ratelimited("kpart: %s: rmdir refused: needs CAP_SYS_ADMIN\n",
+				   kn->name);
+		return -EPERM;
+	}
 	mutex_lock(&kpart_lock);
 	if (!p || p->dying) {
 		mutex_unlock(&kpart_lock);
@@ -858,7 +1039,9 @@ static int kpart_init_fs_context(struct fs_context *fc)
 	return 0;
 }
 
+/* The owner keeps the module while a superblock exists (umount after rmmod) */
 static struct file_system_type kpart_fs_type = {
+	.owner = THIS_MODULE,
 	.name = KPART_FS_TYPE,
 	.init_fs_context = kpart_init_fs_context,
 	.kill_sb = kernfs_kill_sb,

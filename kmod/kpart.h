@@ -139,16 +139,30 @@ void kpart_cpus_release_claims(struct kpart_partition *p);
 u32 kpart_apic_id(unsigned int cpu);
 
 /* partition.c */
+
+/* The kernel and initrd of a start, read before kpart_lock is taken */
+struct kpart_images {
+	void *kernel;
+	size_t kernel_len;
+	void *initrd;			/* NULL: none */
+	size_t initrd_len;
+};
+
 struct kpart_partition *kpart_partition_create(const char *name);
 void kpart_partition_destroy(struct kpart_partition *p);
 struct kpart_partition *kpart_partition_find(const char *name);
-int kpart_partition_start(struct kpart_partition *p);
+int kpart_images_load(struct kpart_partition *p, struct kpart_images *im);
+void kpart_images_free(struct kpart_images *im);
+int kpart_partition_start(struct kpart_partition *p, const struct kpart_images *im);
 int kpart_partition_stop(struct kpart_partition *p, bool force);
 bool kpart_partition_busy(const struct kpart_partition *p);
 const char *kpart_state_name(enum kpart_state s);
 const char *kpart_exit_name(unsigned int reason);
 int kpart_exit_reason_str(const struct kpart_partition *p, char *buf, size_t len);
 void kpart_stop_all(void);
+int kpart_start_blocked(struct kpart_partition *p);
+void kpart_shutdown_all(const char *why, unsigned int timeout_ms);
+int kpart_pm_block(bool block);
 
 /* fs.c */
 int kpart_fs_init(void);

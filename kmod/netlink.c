@@ -8,7 +8,8 @@
 #include "kpart.h"
 
 static const struct genl_multicast_group kpart_mcgrps[] = {
-	{ .name = KPART_GENL_MCGRP },
+	/* Names and states of every tenant: not for anyone to follow */
+	{ .name = KPART_GENL_MCGRP, .flags = GENL_MCAST_CAP_SYS_ADMIN },
 };
 
 static struct genl_family kpart_family = {

@@ -269,51 +269,103 @@ static u64 place_initrd(const struct kpart_partition *p, u64 kernel_end, u64 len
 	return best;
 }
 
-static int read_initrd(struct kpart_partition *p, struct file *f, loff_t len,
+static int copy_initrd(struct kpart_partition *p, const struct kpart_images *im,
 		       u64 kernel_end, u64 *addr, u64 *size)
 {
-	void *dst;
-	ssize_t ret;
-
 	*addr = *size = 0;
-	if (!f)
+	if (!im->initrd)
 		return 0;
-	*addr = place_initrd(p, kernel_end, len);
+	*addr = place_initrd(p, kernel_end, im->initrd_len);
 	if (!*addr) {
-		kp_err(p, "no range of the partition's memory holds the kernel and the %lld byte initrd",
-		       len);
+		kp_err(p, "no range of the partition's memory holds the kernel and the %zu byte initrd",
+		       im->initrd_len);
 		return -E2BIG;
 	}
-	dst = __va(*addr);
-	ret = kernel_read_file(f, 0, &dst, len, NULL, READING_KEXEC_INITRAMFS);
-	if (ret != len) {
-		kp_err(p, "cannot read initrd %s: %zd", p->initrd, ret);
-		return ret < 0 ? ret : -EIO;
-	}
-	*size = len;
+	memcpy(__va(*addr), im->initrd, im->initrd_len);
+	*size = im->initrd_len;
 	return 0;
 }
 
-static struct file *open_initrd(struct kpart_partition *p, loff_t *len)
+/*
+ * Read a whole regular file. Opened with O_NONBLOCK, so that a FIFO (or a
+ * device) put at the path since it was checked fails the type check
+ * instead of blocking the open.
+ */
+static ssize_t read_whole(struct kpart_partition *p, const char *what,
+			  const char *path, void **buf, enum kernel_read_file_id id)
 {
 	struct file *f;
+	ssize_t len;
 
-	*len = 0;
-	if (!p->initrd[0])
-		return NULL;
-	f = filp_open(p->initrd, O_RDONLY, 0);
+	f = filp_open(path, O_RDONLY | O_NONBLOCK, 0);
 	if (IS_ERR(f)) {
-		kp_err(p, "cannot open initrd %s: %ld", p->initrd, PTR_ERR(f));
-		return f;
+		kp_err(p, "cannot open %s %s: %ld", what, path, PTR_ERR(f));
+		return PTR_ERR(f);
 	}
-	*len = i_size_read(file_inode(f));
-	if (*len <= 0 || *len >= p->mem_size) {
-		kp_err(p, "initrd %s: %lld bytes do not fit in %llu MiB", p->initrd,
-		       *len, p->mem_size >> 20);
+	if (!S_ISREG(file_inode(f)->i_mode)) {
+		kp_err(p, "%s %s is not a regular file", what, path);
 		fput(f);
-		return ERR_PTR(-E2BIG);
+		return -EINVAL;
 	}
-	return f;
+	len = kernel_read_file(f, 0, buf, INT_MAX, NULL, id);
+	fput(f);
+	if (len < 0)
+		kp_err(p, "cannot read %s %s: %zd", what, path, len);
+	return len;
+}
+
+/*
+ * Read the kernel and the initrd a start needs, without kpart_lock: a
+ * slow or stuck file holds up this writer only, never the monitor or the
+ * other partitions. The paths are those set at the time of the call.
+ * Leaves @im empty, for kpart_partition_start() to refuse, when the
+ * partition is busy or not configured.
+ */
+int kpart_images_load(struct kpart_partition *p, struct kpart_images *im)
+{
+	char *kernel = NULL, *initrd = NULL;
+	ssize_t len;
+	int ret = 0;
+
+	mutex_lock(&kpart_lock);
+	if (!kpart_partition_busy(p) && p->kernel[0]) {
+		kernel = kstrdup(p->kernel, GFP_KERNEL);
+		initrd = kstrdup(p->initrd, GFP_KERNEL);
+		if (!kernel || !initrd)
+			ret = -ENOMEM;
+	}
+	mutex_unlock(&kpart_lock);
+	if (ret || !kernel)
+		goto out;
+
+	len = read_whole(p, "kernel", kernel, &im->kernel, READING_KEXEC_IMAGE);
+	if (len < 0) {
+		ret = len;
+		goto out;
+	}
+	im->kernel_len = len;
+	if (initrd[0]) {
+		len = read_whole(p, "initrd", initrd, &im->initrd,
+				 READING_KEXEC_INITRAMFS);
+		if (len < 0) {
+			ret = len;
+			goto out;
+		}
+		im->initrd_len = len;
+	}
+out:
+	if (ret)
+		kpart_images_free(im);
+	kfree(kernel);
+	kfree(initrd);
+	return ret;
+}
+
+void kpart_images_free(struct kpart_images *im)
+{
+	vfree(im->kernel);
+	vfree(im->initrd);
+	memset(im, 0, sizeof(*im));
 }
 
 /*
@@ -321,19 +373,15 @@ static struct file *open_initrd(struct kpart_partition *p, loff_t *len)
  * new kernel. Returns once the CPU is on its way; the monitor follows the
  * boot. On error nothing is held.
  */
-int kpart_partition_start(struct kpart_partition *p)
+int kpart_partition_start(struct kpart_partition *p, const struct kpart_images *im)
 {
 	struct kpart_boot_spec spec = { .name = p->name };
 	struct kpart_bzimage img;
 	struct kpart_cpu_mailbox *boot_cpu;
-	struct file *initrd = NULL;
 	const char *why = NULL;
 	u32 *apic_ids = NULL;
 	int *cpu_nids = NULL;
-	void *buf = NULL;
 	unsigned int cpu, n = 0;
-	loff_t initrd_len;
-	ssize_t len;
 	u64 root;
 	int ret;
 
@@ -342,10 +390,23 @@ int kpart_partition_start(struct kpart_partition *p)
 		kp_err(p, "start refused: partition is %s", kpart_state_name(p->state));
 		return -EBUSY;
 	}
-	if (cpumask_empty(p->cpus) || !p->mem_size || !p->kernel[0]) {
+	if (cpumask_empty(p->cpus) || !p->mem_size || !p->kernel[0] || !im->kernel) {
 		kp_err(p, "start refused: set cpus, memory and kernel first");
 		return -EINVAL;
 	}
+	/* The configuration may have changed since the images were read */
+	if ((p->initrd[0] && !im->initrd) || (!p->initrd[0] && im->initrd)) {
+		kp_err(p, "start refused: initrd changed while starting");
+		return -EAGAIN;
+	}
+	if (im->initrd_len >= p->mem_size) {
+		kp_err(p, "initrd %s: %zu bytes do not fit in %llu MiB", p->initrd,
+		       im->initrd_len, p->mem_size >> 20);
+		return -E2BIG;
+	}
+	ret = kpart_start_blocked(p);
+	if (ret)
+		return ret;
 	if (!try_module_get(THIS_MODULE))
 		return -ENODEV;
 	apic_ids = kmalloc_array(cpumask_weight(p->cpus), sizeof(*apic_ids), GFP_KERNEL);
@@ -359,33 +420,20 @@ int kpart_partition_start(struct kpart_partition *p)
 		apic_ids[n++] = kpart_apic_id(cpu);
 	}
 
-	len = kernel_read_file_from_path(p->kernel, 0, &buf, INT_MAX, NULL,
-					 READING_KEXEC_IMAGE);
-	if (len < 0) {
-		kp_err(p, "cannot read kernel %s: %zd", p->kernel, len);
-		ret = len;
-		goto err_put;
-	}
-	ret = kpart_bzimage_parse(buf, len, &img, &why);
+	ret = kpart_bzimage_parse(im->kernel, im->kernel_len, &img, &why);
 	if (ret) {
 		kp_err(p, "%s: %s", p->kernel, why);
-		goto err_free;
+		goto err_put;
 	}
 
-	initrd = open_initrd(p, &initrd_len);
-	if (IS_ERR(initrd)) {
-		ret = PTR_ERR(initrd);
-		initrd = NULL;
-		goto err_free;
-	}
 	/* The boot range holds the boot area and the kernel at any alignment */
 	ret = kpart_pool_take(p, kpart_kernel_end(0, n, &img) + img.alignment, &why);
 	if (ret) {
 		kp_err(p, "cannot take %llu MiB from the pool: %s", p->mem_size >> 20, why);
-		goto err_free;
+		goto err_put;
 	}
 	p->mem_base = p->ranges[0].base;
-	ret = read_initrd(p, initrd, initrd_len, kpart_kernel_end(p->mem_base, n, &img),
+	ret = copy_initrd(p, im, kpart_kernel_end(p->mem_base, n, &img),
 			  &spec.initrd_addr, &spec.initrd_size);
 	if (ret)
 		goto err_mem;
@@ -407,11 +455,6 @@ int kpart_partition_start(struct kpart_partition *p)
 		kp_err(p, "%s", why);
 		goto err_mem;
 	}
-	if (initrd)
-		fput(initrd);
-	initrd = NULL;
-	vfree(buf);
-	buf = NULL;
 	kfree(apic_ids);
 	apic_ids = NULL;
 	kfree(cpu_nids);
@@ -457,10 +500,6 @@ err_mem:
 	kpart_pool_give_back(p);
 	p->mem_base = 0;
 	p->desc = NULL;
-err_free:
-	if (initrd)
-		fput(initrd);
-	vfree(buf);
 err_put:
 	kfree(apic_ids);
 	kfree(cpu_nids);
@@ -517,4 +556,96 @@ void kpart_stop_all(void)
 		if (kpart_partition_busy(p))
 			kpart_partition_stop(p, true);
 	mutex_unlock(&kpart_lock);
+}
+
+/*
+ * Set while the boot kernel suspends, hibernates or goes down: a start
+ * then would leave a kernel running in memory the next kernel (or the
+ * resumed image) may use. Under kpart_lock.
+ */
+static const char *starts_blocked;
+
+int kpart_start_blocked(struct kpart_partition *p)
+{
+	lockdep_assert_held(&kpart_lock);
+	if (!starts_blocked)
+		return 0;
+	kp_err(p, "start refused: the boot kernel %s", starts_blocked);
+	return -EBUSY;
+}
+
+/*
+ * The boot kernel reboots, halts, powers off or kexecs: nothing may go on
+ * running on memory and CPUs the firmware or the next kernel will use.
+ * Every busy partition is asked to power off, all at once; those that
+ * have not stopped after @timeout_ms are killed. No start from here on.
+ */
+void kpart_shutdown_all(const char *why, unsigned int timeout_ms)
+{
+	unsigned long deadline = jiffies + msecs_to_jiffies(timeout_ms);
+	struct kpart_partition *p;
+	bool busy = false;
+
+	mutex_lock(&kpart_lock);
+	starts_blocked = why;
+	list_for_each_entry(p, &kpart_partitions, node) {
+		if (!kpart_partition_busy(p))
+			continue;
+		busy = true;
+		kp_info(p, "stopping: the boot kernel %s", why);
+		if (p->state == KPART_STOPPING)
+			continue;
+		p->stop_requested = true;
+		if (!kpart_host_chan_request_stop(p))
+			WRITE_ONCE(p->desc->stop_request, 1);
+		set_state(p, KPART_STOPPING);
+	}
+	mutex_unlock(&kpart_lock);
+
+	while (busy && time_before(jiffies, deadline)) {
+		msleep(MONITOR_MS);
+		busy = false;
+		mutex_lock(&kpart_lock);
+		list_for_each_entry(p, &kpart_partitions, node)
+			busy |= kpart_partition_busy(p);
+		mutex_unlock(&kpart_lock);
+	}
+
+	mutex_lock(&kpart_lock);
+	list_for_each_entry(p, &kpart_partitions, node) {
+		if (!kpart_partition_busy(p))
+			continue;
+		kp_err(p, "did not stop within %u ms while the boot kernel %s: killing it",
+		       timeout_ms, why);
+		kpart_partition_stop(p, true);
+	}
+	mutex_unlock(&kpart_lock);
+}
+
+/*
+ * Suspend and hibernation: refused while a partition is busy (its kernel
+ * runs on CPUs the boot kernel would take down and on memory a resumed
+ * image may not expect), and no start until resume.
+ */
+int kpart_pm_block(bool block)
+{
+	struct kpart_partition *p;
+	int ret = 0;
+
+	mutex_lock(&kpart_lock);
+	if (!block) {
+		starts_blocked = NULL;
+		goto out;
+	}
+	list_for_each_entry(p, &kpart_partitions, node)
+		if (kpart_partition_busy(p)) {
+			kp_err(p, "is %s: the boot kernel cannot suspend or hibernate; stop it first",
+			       kpart_state_name(p->state));
+			ret = -EBUSY;
+		}
+	if (!ret)
+		starts_blocked = "is suspending";
+out:
+	mutex_unlock(&kpart_lock);
+	return ret;
 }

@@ -118,6 +118,11 @@ const char *plan_name_problem(const char *name)
 		return "is longer than 31 characters";
 	if (name[0] == '.')
 		return "starts with '.'";
+	/* The module's rule: an option to partctl, or a directory under /dev */
+	if (name[0] == '-')
+		return "starts with '-'";
+	if (!strcmp(name, "console") || !strcmp(name, "echo") || !strcmp(name, "control"))
+		return "is reserved (console, echo, control)";
 	for (i = 0; i < n; i++) {
 		char c = name[i];
 

@@ -54,6 +54,8 @@ skeleton() {
 mkdir -p "$out"
 # The channel test tool, static: the images have busybox and nothing else
 gcc -static -O2 -Wall -o "$out/kpart-ping" "$top/tests/e2e/tools/kpart-ping.c"
+# Less privilege than root for the privilege test (no capsh in busybox)
+gcc -static -O2 -Wall -o "$out/kpart-priv" "$top/tests/e2e/tools/kpart-priv.c"
 
 skeleton "$out/app-root"
 install -m 755 "$top/scripts/initramfs/app-init" "$out/app-root/init"
@@ -68,6 +70,7 @@ install -m 755 "$top/scripts/initramfs/boot-init" "$out/boot-root/init"
 mkdir -p "$out/boot-root/lib/modules" "$out/boot-root/boot" "$out/boot-root/tests"
 cp "$kmod" "$out/boot-root/lib/modules/"
 install -m 755 "$out/kpart-ping" "$out/boot-root/bin/kpart-ping"
+install -m 755 "$out/kpart-priv" "$out/boot-root/bin/kpart-priv"
 cp "$bzimage" "$out/boot-root/boot/bzImage"
 cp "$out/app.cpio.gz" "$out/boot-root/boot/app.cpio.gz"
 # A file that is not a kernel, for the bad-input tests

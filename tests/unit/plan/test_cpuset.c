@@ -143,6 +143,12 @@ static void test_names(void **state)
 	assert_null(plan_name_problem("0123456789012345678901234567890")); /* 31 */
 	assert_string_equal(plan_name_problem(""), "is empty");
 	assert_string_equal(plan_name_problem(".hidden"), "starts with '.'");
+	assert_string_equal(plan_name_problem("-rf"), "starts with '-'");
+	assert_null(plan_name_problem("a-"));
+	assert_string_equal(plan_name_problem("console"), "is reserved (console, echo, control)");
+	assert_non_null(plan_name_problem("echo"));
+	assert_non_null(plan_name_problem("control"));
+	assert_null(plan_name_problem("consoles"));
 	assert_string_equal(plan_name_problem("01234567890123456789012345678901"), /* 32 */
 			    "is longer than 31 characters");
 	assert_string_equal(plan_name_problem("a/b"), "has a character outside [A-Za-z0-9_.-]");
