@@ -12,8 +12,9 @@
  * in the shared ring, for the tests that check the boot kernel survives a
  * misbehaving application kernel; "heartbeat_pause" silences heartbeats;
  * "ctl_flood" sends that many bogus control messages (unknown types and
- * repeated hellos) and "doorbell_storm" rings the boot kernel's doorbell
- * that many times without cause.
+ * repeated hellos), "doorbell_storm" rings the boot kernel's doorbell
+ * that many times without cause and "wedge" spins every CPU with
+ * interrupts off for good, as a kernel wedged by a bug would.
  */
 #include <linux/fs.h>
 #include <linux/io.h>
@@ -213,6 +214,28 @@ static const struct kernel_param_ops doorbell_storm_ops = {
 };
 module_param_cb(doorbell_storm, &doorbell_storm_ops, NULL, 0200);
 MODULE_PARM_DESC(doorbell_storm, "test only: ring the boot kernel this many times");
+
+/* Test hook: every CPU spins with interrupts off; nothing answers again. */
+static void wedge_cpu(void *unused)
+{
+	local_irq_disable();
+	for (;;)
+		cpu_relax();
+}
+
+static int wedge_set(const char *val, const struct kernel_param *kp)
+{
+	pr_warn("kpart: wedging every CPU with interrupts off on request (test)\n");
+	smp_call_function(wedge_cpu, NULL, false);
+	wedge_cpu(NULL);
+	return 0;
+}
+
+static const struct kernel_param_ops wedge_ops = {
+	.set = wedge_set,
+};
+module_param_cb(wedge, &wedge_ops, NULL, 0200);
+MODULE_PARM_DESC(wedge, "test only: spin every CPU with interrupts off, for good");
 
 int kpart_app_init(void)
 {

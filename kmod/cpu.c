@@ -4,9 +4,12 @@
  * taken from the boot kernel with CPU hotplug when it starts: remove_cpu()
  * sends the CPU into play_dead(), where the patched kernel hands it to
  * kpart_park(). There it polls its mailbox in the partition descriptor until
- * told to enter the new kernel. When the partition ends, add_cpu() brings
- * the CPU back with the boot kernel's usual INIT/SIPI, which is only ever
- * sent to CPUs of that partition.
+ * told to enter the new kernel. When the partition ends, every CPU of it
+ * gets an INIT first, so that none of them runs the partition's code any
+ * more, then add_cpu() brings each back with the boot kernel's usual
+ * INIT/SIPI. Both are only ever sent to CPUs of that partition. A CPU that
+ * does not come back online is reported to the caller, which must not
+ * reuse the partition's memory: nothing says that CPU stopped using it.
  *
  * While a partition holds a CPU, a hotplug prepare callback refuses any
  * other attempt to online it: that would reset a CPU running another kernel.
@@ -22,6 +25,7 @@
 #include <linux/cpuhotplug.h>
 #include <linux/kernel.h>
 #include <linux/log2.h>
+#include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/topology.h>
 #include <asm/apic.h>
@@ -44,6 +48,11 @@ static struct park_slot *park_slots;
 static bool park_handler_set;
 static struct kpart_partition **cpu_owner;
 static enum cpuhp_state guard_state;
+
+static int test_cpu_lost = -1;
+module_param(test_cpu_lost, int, 0600);
+MODULE_PARM_DESC(test_cpu_lost,
+		 "Test only: CPU N refuses to come back online when its partition ends (once)");
 
 u32 kpart_apic_id(unsigned int cpu)
 {
@@ -119,6 +128,10 @@ static int kpart_cpu_prepare(unsigned int cpu)
 {
 	struct park_slot *s = &park_slots[cpu];
 
+	if (READ_ONCE(s->releasing) && READ_ONCE(test_cpu_lost) == (int)cpu) {
+		pr_err("kpart: test: CPU %u refuses to come back online\n", cpu);
+		return -EIO;
+	}
 	if (READ_ONCE(s->mb) && !READ_ONCE(s->releasing)) {
 		pr_err_ratelimited("kpart: CPU %u belongs to partition %s; not onlining it\n",
 				   cpu, cpu_owner[cpu] ? cpu_owner[cpu]->name : "?");
@@ -170,18 +183,29 @@ int kpart_cpus_claim(struct kpart_partition *p, const struct cpumask *mask,
 }
 
 /*
- * Take a CPU back with INIT/SIPI. The slot is given up first: a CPU still
- * parked leaves our loop, and an offline request that races with us (echo
- * 0 > online) can no longer park it for a partition that is over. add_cpu()
- * returning 1 means someone onlined it first, which is just as good.
+ * Give up a CPU's slot: a CPU still parked leaves our loop, and an offline
+ * request that races with us (echo 0 > online) can no longer park it for a
+ * partition that is over.
  */
-static void give_back_one(unsigned int cpu)
+static void release_slot(unsigned int cpu)
+{
+	struct park_slot *s = &park_slots[cpu];
+
+	WRITE_ONCE(s->releasing, true);
+	WRITE_ONCE(s->mb, NULL);
+}
+
+/*
+ * Take a CPU back with INIT/SIPI, its slot released. add_cpu() returning 1
+ * means someone onlined it first, which is just as good. False when the
+ * CPU is not back in this kernel.
+ */
+static bool give_back_one(unsigned int cpu)
 {
 	struct park_slot *s = &park_slots[cpu];
 	int ret;
 
-	WRITE_ONCE(s->releasing, true);
-	WRITE_ONCE(s->mb, NULL);
+	release_slot(cpu);
 	ret = add_cpu(cpu);
 	if (ret < 0)
 		pr_err("kpart: CPU %u did not come back online: %d; it waits offline (echo 1 > /sys/devices/system/cpu/cpu%u/online)\n",
@@ -190,6 +214,24 @@ static void give_back_one(unsigned int cpu)
 	/* Left the loop, or INIT took it out of wherever it was */
 	WRITE_ONCE(s->inside, false);
 	WRITE_ONCE(s->releasing, false);
+	return ret >= 0 && cpu_online(cpu);
+}
+
+/*
+ * INIT, as the boot kernel's own wakeup sends it: whatever the CPU runs,
+ * it stops and waits for a STARTUP IPI. Only a partition's CPUs get it.
+ */
+static void send_init(unsigned int cpu)
+{
+	u32 apic_id = kpart_apic_id(cpu);
+	unsigned long flags;
+
+	local_irq_save(flags);
+	apic->icr_write(APIC_INT_LEVELTRIG | APIC_INT_ASSERT | APIC_DM_INIT, apic_id);
+	safe_apic_wait_icr_idle();
+	apic->icr_write(APIC_INT_LEVELTRIG | APIC_DM_INIT, apic_id);
+	safe_apic_wait_icr_idle();
+	local_irq_restore(flags);
 }
 
 #define PARK_TRIES	5
@@ -259,13 +301,36 @@ undo:
 	return ret;
 }
 
-void kpart_cpus_give_back(struct kpart_partition *p)
+/*
+ * The end of a partition: INIT to all of its CPUs first, so that none runs
+ * its code while the others come back one by one, then online each. The
+ * CPUs that did not come back go into @lost (their number is returned):
+ * the partition's memory must not be reused then.
+ */
+unsigned int kpart_cpus_give_back(struct kpart_partition *p, struct cpumask *lost)
 {
 	unsigned int cpu;
 
-	for_each_cpu(cpu, p->cpus)
-		if (READ_ONCE(park_slots[cpu].mb))
-			give_back_one(cpu);
+	cpumask_clear(lost);
+	for_each_cpu(cpu, p->cpus) {
+		if (!READ_ONCE(park_slots[cpu].mb))
+			continue;
+		/*
+		 * INIT while the slot still guards the CPU: nobody can online
+		 * it meanwhile, so the INIT never hits a CPU that came back
+		 * to this kernel by someone else's hand.
+		 */
+		send_init(cpu);
+		release_slot(cpu);
+		cpumask_set_cpu(cpu, lost);
+	}
+	for_each_cpu(cpu, lost)
+		if (give_back_one(cpu))
+			cpumask_clear_cpu(cpu, lost);
+	cpu = READ_ONCE(test_cpu_lost);
+	if (cpu < nr_cpu_ids && cpumask_test_cpu(cpu, p->cpus))
+		WRITE_ONCE(test_cpu_lost, -1);
+	return cpumask_weight(lost);
 }
 
 void kpart_cpus_release_claims(struct kpart_partition *p)

@@ -114,6 +114,15 @@ static int f_pool_available_show(struct seq_file *sf, void *v)
 	return 0;
 }
 
+/* Memory kept from reuse because a CPU did not come back (pool.c) */
+static int f_pool_quarantined_show(struct seq_file *sf, void *v)
+{
+	mutex_lock(&kpart_lock);
+	seq_printf(sf, "%llu\n", kpart_pool_quarantined());
+	mutex_unlock(&kpart_lock);
+	return 0;
+}
+
 static int f_pool_range_show(struct seq_file *sf, void *v)
 {
 	kpart_pool_show_ranges(sf);
@@ -653,6 +662,26 @@ static int start_allowed(struct kpart_partition *p)
 	return 0;
 }
 
+/* "stop SECONDS" and "stop SECONDS kill"; kpart_lock held */
+static int stop_timed(struct kpart_partition *p, char *args)
+{
+	char *secs = strsep(&args, " ");
+	unsigned int t;
+	bool kill = false;
+
+	if (kstrtouint(secs, 10, &t))
+		goto bad;
+	if (args) {
+		if (strcmp(skip_spaces(args), "kill"))
+			goto bad;
+		kill = true;
+	}
+	return kpart_partition_stop_timeout(p, t, kill);
+bad:
+	kp_err(p, "invalid stop command (stop, stop SECONDS, stop SECONDS kill)");
+	return -EINVAL;
+}
+
 static ssize_t f_control_write(struct kernfs_open_file *of, char *buf,
 			     size_t bytes, loff_t off)
 {
@@ -681,6 +710,8 @@ static ssize_t f_control_write(struct kernfs_open_file *of, char *buf,
 		return ret;
 	if (!strcmp(buf, "stop")) {
 		ret = kpart_partition_stop(p, false);
+	} else if (!strncmp(buf, "stop ", 5)) {
+		ret = stop_timed(p, buf + 5);
 	} else if (!strcmp(buf, "kill")) {
 		ret = kpart_partition_stop(p, true);
 	} else {
@@ -847,6 +878,7 @@ static const struct kpart_file root_files[] = {
 	RW_BOOT(start_disabled),
 	RO(version), RO(pool_size), RO(pool_free), RO(pool_available),
 	RO(pool_range), RO(pool_nodes), RO(pool_scrub), RO(cpus_assigned), RO(cpu_cores),
+	RO(pool_quarantined),
 };
 
 static const struct kpart_file part_files[] = {

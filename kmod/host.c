@@ -354,13 +354,25 @@ void kpart_host_chan_monitor(struct kpart_partition *p)
 	    time_after(jiffies, READ_ONCE(p->last_heartbeat) +
 		       msecs_to_jiffies(HEARTBEAT_LOST_MS))) {
 		WRITE_ONCE(p->heartbeat_lost, true);
-		kp_err(p, "heartbeat lost: none for %d ms", HEARTBEAT_LOST_MS);
+		kp_err(p, "heartbeat lost: none for %d ms; channel shows hung",
+		       HEARTBEAT_LOST_MS);
 		kpart_netlink_chan_event(p, "heartbeat-lost");
 	}
 }
 
+/*
+ * The channel file: the channel's own state, except that a running
+ * partition whose heartbeat is lost shows "hung: no heartbeat for N s"
+ * (N counted from the last heartbeat) until heartbeats come back.
+ */
 int kpart_host_chan_state(struct kpart_partition *p, char *buf, size_t len)
 {
+	unsigned long since = READ_ONCE(p->last_heartbeat);
+
+	if (READ_ONCE(p->heartbeat_lost) && READ_ONCE(p->state) == KPART_RUNNING &&
+	    READ_ONCE(p->chan->state) == KPART_CHAN_UP)
+		return scnprintf(buf, len, "hung: no heartbeat for %lu s\n",
+				 (jiffies - since) / HZ);
 	return kpart_chan_state_str(p->chan, buf, len);
 }
 

@@ -76,6 +76,7 @@ struct kpart_partition {
 	/* Life cycle */
 	enum kpart_state state;
 	unsigned int exit_reason;	/* KPART_EXIT_* */
+	bool mem_quarantined;		/* a CPU of the last run did not come back */
 	unsigned int fault_vector;	/* of an entry fault */
 	unsigned int boot_count;
 	struct kpart_boot_range *ranges;	/* held while not stopped */
@@ -125,6 +126,8 @@ int kpart_pool_check(const struct kpart_partition *p, const struct cpumask *cpus
 		     int numa_node, u64 size, char *why, size_t len);
 int kpart_pool_take(struct kpart_partition *p, u64 boot_min, const char **why);
 void kpart_pool_give_back(struct kpart_partition *p);
+u64 kpart_pool_quarantine(struct kpart_partition *p);
+u64 kpart_pool_quarantined(void);
 
 /* cpu.c */
 int kpart_cpu_init(void);
@@ -134,7 +137,7 @@ unsigned int kpart_cpus_split_core(const struct cpumask *mask, unsigned int *in)
 int kpart_cpus_claim(struct kpart_partition *p, const struct cpumask *mask,
 		     const char **why);
 int kpart_cpus_take(struct kpart_partition *p);
-void kpart_cpus_give_back(struct kpart_partition *p);
+unsigned int kpart_cpus_give_back(struct kpart_partition *p, struct cpumask *lost);
 void kpart_cpus_release_claims(struct kpart_partition *p);
 u32 kpart_apic_id(unsigned int cpu);
 
@@ -155,6 +158,8 @@ int kpart_images_load(struct kpart_partition *p, struct kpart_images *im);
 void kpart_images_free(struct kpart_images *im);
 int kpart_partition_start(struct kpart_partition *p, const struct kpart_images *im);
 int kpart_partition_stop(struct kpart_partition *p, bool force);
+int kpart_partition_stop_timeout(struct kpart_partition *p, unsigned int timeout_s,
+				 bool kill);
 bool kpart_partition_busy(const struct kpart_partition *p);
 const char *kpart_state_name(enum kpart_state s);
 const char *kpart_exit_name(unsigned int reason);

@@ -7,6 +7,8 @@
  *   any running state --app kernel powers off/reboots--> stopped
  *   any running state --app kernel panics--> crashed
  *   any running state --kill--> stopped (CPUs reset, no cooperation)
+ *   stopping --stop T kill, T s without stopping--> stopped (killed)
+ *   any end where a CPU does not come back --> crashed, memory quarantined
  *
  * Memory and CPUs are held only while the partition is not stopped or
  * crashed; configuration (cpus, memory size) is a claim checked when it is
@@ -30,12 +32,14 @@
 
 #define MONITOR_MS		20
 #define CRASH_GRACE_MS		300	/* let the panic message reach the UART */
-#define STOP_TIMEOUT_S		60
+#define STOP_TIMEOUT_S		60	/* a plain "stop" */
+#define STOP_TIMEOUT_MAX_S	3600	/* "stop T": 1 <= T <= this */
 
 /* Exit reasons the module adds to the application kernel's own */
 #define KPART_EXIT_STOP		100
 #define KPART_EXIT_KILLED	101
 #define KPART_EXIT_ENTRY_FAULT	102	/* vector in p->fault_vector */
+#define KPART_EXIT_STOP_TIMEOUT	103	/* "stop T kill" ran out of time */
 
 static bool test_entry_fault;
 module_param(test_entry_fault, bool, 0600);
@@ -69,18 +73,23 @@ const char *kpart_exit_name(unsigned int reason)
 	case KPART_EXIT_STOP:		return "stop";
 	case KPART_EXIT_KILLED:		return "killed";
 	case KPART_EXIT_ENTRY_FAULT:	return "entry fault";
+	case KPART_EXIT_STOP_TIMEOUT:	return "stop timeout";
 	default:			return "none";
 	}
 }
 
-/* exit_reason as shown in kernfs: the vector is part of an entry fault */
+/*
+ * exit_reason as shown in kernfs: the vector is part of an entry fault,
+ * and "; memory quarantined" follows when a CPU did not come back.
+ */
 int kpart_exit_reason_str(const struct kpart_partition *p, char *buf, size_t len)
 {
 	unsigned int reason = READ_ONCE(p->exit_reason);
+	const char *q = READ_ONCE(p->mem_quarantined) ? "; memory quarantined" : "";
 
 	if (reason == KPART_EXIT_ENTRY_FAULT)
-		return scnprintf(buf, len, "entry fault vector %u", p->fault_vector);
-	return scnprintf(buf, len, "%s", kpart_exit_name(reason));
+		return scnprintf(buf, len, "entry fault vector %u%s", p->fault_vector, q);
+	return scnprintf(buf, len, "%s%s", kpart_exit_name(reason), q);
 }
 
 static const char *vector_name(unsigned int v)
@@ -160,17 +169,36 @@ struct kpart_partition *kpart_partition_find(const char *name)
 	return NULL;
 }
 
-/* Give CPUs and memory back to the boot kernel. */
+/*
+ * Give CPUs and memory back to the boot kernel: every CPU gets INIT, and
+ * the memory goes back only once each CPU is confirmed online here. When
+ * one is not, the memory is quarantined (never reused while the module is
+ * loaded, and the module stays loaded) and the partition ends crashed.
+ */
 static void reclaim(struct kpart_partition *p, enum kpart_state final,
 		    unsigned int reason)
 {
+	static struct cpumask lost;	/* under kpart_lock */
+	u64 bytes;
+
 	kpart_host_chan_stop(p, final == KPART_CRASHED ? "partition crashed" :
 			     "partition stopped");
-	kpart_cpus_give_back(p);
+	p->exit_reason = reason;
+	if (kpart_cpus_give_back(p, &lost)) {
+		bytes = kpart_pool_quarantine(p);
+		WRITE_ONCE(p->mem_quarantined, true);
+		p->mem_base = 0;
+		p->desc = NULL;
+		kp_err(p, "crashed (%s); CPUs %*pbl did not come back to the boot kernel: %llu MiB of its memory quarantined, never to be reused (%llu MiB in all)",
+		       kpart_exit_name(reason), cpumask_pr_args(&lost), bytes >> 20,
+		       kpart_pool_quarantined() >> 20);
+		/* No module_put(): unloading would forget the quarantine */
+		set_state(p, KPART_CRASHED);
+		return;
+	}
 	kpart_pool_give_back(p);
 	p->mem_base = 0;
 	p->desc = NULL;
-	p->exit_reason = reason;
 	kp_info(p, "%s (%s); CPUs %*pbl back online, %llu MiB back in the pool",
 		kpart_state_name(final), kpart_exit_name(reason),
 		cpumask_pr_args(p->cpus), p->mem_size >> 20);
@@ -471,6 +499,7 @@ int kpart_partition_start(struct kpart_partition *p, const struct kpart_images *
 
 	p->start_ns = ktime_get_ns();
 	p->exit_reason = KPART_EXIT_NONE;
+	p->mem_quarantined = false;
 	p->crash_ticks = 0;
 	p->stop_requested = false;
 	boot_cpu = kpart_mailboxes_of(p->mem_base, n);
@@ -508,23 +537,26 @@ err_put:
 }
 
 /*
- * Cooperative stop: ask the application kernel to power off and wait for it
- * to park its CPUs. Forced stop (kill): take the CPUs back without asking.
- * Called with kpart_lock held; drops it while waiting.
+ * Cooperative stop: ask the application kernel to power off and wait up
+ * to @timeout_s for it to park its CPUs; then -ETIMEDOUT, or with @kill a
+ * kill (exit reason "stop timeout"). Forced stop (kill): take the CPUs
+ * back without asking. Called with kpart_lock held; drops it while waiting.
  */
-int kpart_partition_stop(struct kpart_partition *p, bool force)
+int kpart_partition_stop_timeout(struct kpart_partition *p, unsigned int timeout_s,
+				 bool kill)
 {
+	u64 run;
 	long left;
 
 	lockdep_assert_held(&kpart_lock);
+	if (!timeout_s || timeout_s > STOP_TIMEOUT_MAX_S) {
+		kp_err(p, "stop timeout %u s out of range (1-%d)", timeout_s,
+		       STOP_TIMEOUT_MAX_S);
+		return -EINVAL;
+	}
 	if (!kpart_partition_busy(p)) {
 		kp_err(p, "stop refused: partition is %s", kpart_state_name(p->state));
 		return -EINVAL;
-	}
-	if (force) {
-		cancel_delayed_work(&p->monitor);
-		reclaim(p, KPART_STOPPED, KPART_EXIT_KILLED);
-		return 0;
 	}
 	if (p->state != KPART_STOPPING) {
 		p->stop_requested = true;
@@ -533,16 +565,40 @@ int kpart_partition_stop(struct kpart_partition *p, bool force)
 			WRITE_ONCE(p->desc->stop_request, 1);
 		set_state(p, KPART_STOPPING);
 	}
+	run = p->start_ns;	/* which run this stop is for */
 	mutex_unlock(&kpart_lock);
 	left = wait_event_interruptible_timeout(p->wait, !kpart_partition_busy(p),
-						STOP_TIMEOUT_S * HZ);
+						(unsigned long)timeout_s * HZ);
 	mutex_lock(&kpart_lock);
 	if (left < 0)
 		return left;
-	if (!left) {
-		kp_err(p, "did not stop within %d s; 'kill' forces it", STOP_TIMEOUT_S);
-		return -ETIMEDOUT;
+	if (left)
+		return 0;
+	/* The lock was dropped: the partition may have stopped, even started again */
+	if (!kpart_partition_busy(p) || p->start_ns != run)
+		return 0;
+	if (kill) {
+		kp_err(p, "did not stop within %u s: killing it", timeout_s);
+		cancel_delayed_work(&p->monitor);
+		reclaim(p, KPART_STOPPED, KPART_EXIT_STOP_TIMEOUT);
+		return 0;
 	}
+	kp_err(p, "did not stop within %u s; 'kill' forces it", timeout_s);
+	return -ETIMEDOUT;
+}
+
+/* "stop" (60 s, then -ETIMEDOUT) and "kill" (@force) */
+int kpart_partition_stop(struct kpart_partition *p, bool force)
+{
+	lockdep_assert_held(&kpart_lock);
+	if (!force)
+		return kpart_partition_stop_timeout(p, STOP_TIMEOUT_S, false);
+	if (!kpart_partition_busy(p)) {
+		kp_err(p, "stop refused: partition is %s", kpart_state_name(p->state));
+		return -EINVAL;
+	}
+	cancel_delayed_work(&p->monitor);
+	reclaim(p, KPART_STOPPED, KPART_EXIT_KILLED);
 	return 0;
 }
 

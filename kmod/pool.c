@@ -44,6 +44,7 @@ struct pool_chunk {
 	bool low;		/* the low reserve: trampolines only */
 	unsigned long nbits;
 	unsigned long *used;	/* one bit per granule */
+	u64 quarantined;	/* bytes kept used for good: see kpart_pool_quarantine() */
 	unsigned long *dirty;	/* given back, not zeroed yet */
 };
 
@@ -176,7 +177,7 @@ void kpart_pool_node_stats(int nid, struct kpart_pool_stats *st)
 
 		if (c->low || (nid >= 0 && c->nid != nid))
 			continue;
-		st->size += c->size;
+		st->size += c->size - c->quarantined;
 		st->free += chunk_free(c);
 		run = (u64)largest_run(c, NULL) * GRANULE;
 		st->largest = max(st->largest, run);
@@ -611,3 +612,39 @@ void kpart_pool_give_back(struct kpart_partition *p)
 	p->nr_ranges = 0;
 }
 
+/*
+ * A CPU of @p did not come back to the boot kernel, so nothing says it
+ * stopped using @p's memory: keep its granules used, for as long as the
+ * module is loaded, instead of giving them back. They no longer count in
+ * their node's size for claims. Returns the bytes quarantined.
+ */
+u64 kpart_pool_quarantine(struct kpart_partition *p)
+{
+	u64 bytes = 0;
+	unsigned int i;
+
+	lockdep_assert_held(&kpart_lock);
+	for (i = 0; i < p->nr_ranges; i++) {
+		struct kpart_boot_range *r = &p->ranges[i];
+		struct pool_chunk *c = chunk_of(r->base);
+
+		if (WARN_ON(!c))
+			continue;
+		c->quarantined += r->size;
+		bytes += r->size;
+	}
+	kfree(p->ranges);
+	p->ranges = NULL;
+	p->nr_ranges = 0;
+	return bytes;
+}
+
+u64 kpart_pool_quarantined(void)
+{
+	u64 sum = 0;
+	unsigned int i;
+
+	for (i = 0; i < nr_chunks; i++)
+		sum += chunks[i].quarantined;
+	return sum;
+}
