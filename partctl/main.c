@@ -48,6 +48,9 @@ static void usage(FILE *f)
 	    "  -c, --count N          ping: round trips (default 1000)\n"
 	    "      --size BYTES       ping: bytes per message, 16-4096 (default 64)\n"
 	    "  -q, --quiet            no progress output\n"
+	    "      --kill-after SEC   stop: kill the partition when it has not stopped\n"
+	    "                         after SEC seconds (1-3600; default: the plan's "
+	    "stop_timeout)\n"
 	    "      --timeout SEC      give up waiting for partd after SEC seconds\n"
 	    "                         (ping: for each reply, default 1)\n"
 	    "  -S, --socket PATH      partd socket (default " PLAN_DEFAULT_SOCKET
@@ -565,8 +568,12 @@ static int cmd_start_stop(const char *name, bool start)
 	if (plan_name_problem(name))
 		return fail(EXIT_INVALID, "\"%s\" is not a partition name: it %s", name,
 			    plan_name_problem(name));
+	if (start && o.kill_after)
+		return fail(EXIT_INVALID, "--kill-after goes with stop only");
 	req = request(start ? "start" : "stop");
 	json_object_object_add(req, "name", json_object_new_string(name));
+	if (o.kill_after)
+		json_object_object_add(req, "kill_after", json_object_new_int(o.kill_after));
 	res = call(req, &rc);
 	if (!res)
 		return rc;
@@ -616,6 +623,7 @@ int main(int argc, char **argv)
 	    {"offline", no_argument, NULL, 'O'},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"timeout", required_argument, NULL, 't'},
+	    {"kill-after", required_argument, NULL, 'K'},
 	    {"socket", required_argument, NULL, 'S'},
 	    {"root", required_argument, NULL, 'r'},
 	    {"sysfs", required_argument, NULL, 's'},
@@ -658,6 +666,11 @@ int main(int argc, char **argv)
 			o.timeout_s = (int)strtol(optarg, &end, 10);
 			if (*end || o.timeout_s < 1 || o.timeout_s > 86400)
 				return fail(EXIT_INVALID, "--timeout wants seconds (1-86400)");
+			break;
+		case 'K':
+			o.kill_after = (int)strtol(optarg, &end, 10);
+			if (*end || o.kill_after < 1 || o.kill_after > 3600)
+				return fail(EXIT_INVALID, "--kill-after wants seconds (1-3600)");
 			break;
 		case 'S':
 			o.socket_path = optarg;

@@ -15,9 +15,10 @@ struct opts {
 	const char *socket_path, *root, *sysfs, *file_root;
 	const char *dev; /* device directory: DEV/kpart-console/NAME, DEV/kpart-echo/NAME */
 	bool json, dry_run, offline, quiet, follow;
-	int timeout_s; /* 0: no client-side limit (ping: 1 s per reply) */
-	long count;    /* ping: round trips, 0: default */
-	int size;      /* ping: bytes per message, 0: default */
+	int timeout_s;	/* 0: no client-side limit (ping: 1 s per reply) */
+	long count;	/* ping: round trips, 0: default */
+	int size;	/* ping: bytes per message, 0: default */
+	int kill_after; /* stop: seconds before the kernel kills it, 0: the plan's */
 };
 
 /* main.c: "partctl: MESSAGE" on stderr; returns code. */

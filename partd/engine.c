@@ -391,6 +391,26 @@ static void run_actions(struct partd *d, const struct plan_actions *as, bool und
 	rr->done = as->n;
 }
 
+/*
+ * How long each stop may take before the kernel kills the partition: the
+ * stop_timeout of the plan being applied, else of the active plan; none
+ * (the module's 60 s, then partd's kill) for partitions in neither.
+ */
+static void set_stop_timeouts(struct partd *d, const struct plan *plan, struct plan_actions *as)
+{
+	size_t i;
+
+	for (i = 0; i < as->n; i++) {
+		struct plan_action *a = &as->v[i];
+		const struct plan_partition *pp = plan ? plan_find(plan, a->name) : NULL;
+
+		if (!pp && d->plan)
+			pp = plan_find(d->plan, a->name);
+		if (a->type == ACT_STOP || a->type == ACT_START)
+			a->stop_timeout = d->kill_after ? d->kill_after : pp ? pp->stop_timeout : 0;
+	}
+}
+
 /* ------------------------------------------------------------- reconcile */
 
 /* A {"type":"result"} reply line for partctl */
@@ -482,6 +502,7 @@ struct json_object *reconcile(struct partd *d, const char *text, const char *sou
 		res = partd_result(false, 1, "out of memory");
 		goto out;
 	}
+	set_stop_timeouts(d, plan, &as);
 	if (dry_run) {
 		res = with_problems(partd_result(true, 0, NULL), &ps);
 		json_object_object_add(res, "actions", plan_actions_to_json(&as));
@@ -556,6 +577,7 @@ struct json_object *start_stop(struct partd *d, const char *name, bool start)
 		return partd_result(false, 2, err);
 	}
 	set_held(d, name, !start);
+	set_stop_timeouts(d, NULL, &as);
 	if (as.n == 0)
 		plog(LOG_INFO, "%s: already %s", name, start ? "running" : "stopped");
 	run_actions(d, &as, false, &rr);
@@ -585,7 +607,9 @@ void run_job(struct partd *d)
 		break;
 	case JOB_START:
 	case JOB_STOP:
+		d->kill_after = job.kill_after; /* partctl stop --kill-after */
 		res = start_stop(d, job.name, job.kind == JOB_START);
+		d->kill_after = 0;
 		break;
 	case JOB_NONE:
 		break;

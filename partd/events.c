@@ -7,6 +7,7 @@
  * socket overrun means events were lost: every partition is re-read.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
@@ -15,12 +16,14 @@
 #include <netlink/genl/genl.h>
 #include <netlink/netlink.h>
 
+#include <json-c/json.h>
+
 #include "partd.h"
 
 static struct nla_policy policy[KPART_ATTR_MAX + 1] = {
     [KPART_ATTR_NAME] = {.type = NLA_STRING, .maxlen = KPART_NAME_MAX},
     [KPART_ATTR_STATE] = {.type = NLA_STRING, .maxlen = 32},
-    [KPART_ATTR_REASON] = {.type = NLA_STRING, .maxlen = 32},
+    [KPART_ATTR_REASON] = {.type = NLA_STRING, .maxlen = 64},
     [KPART_ATTR_SEQ] = {.type = NLA_U64},
 };
 
@@ -228,4 +231,106 @@ void resync_states(struct partd *d)
 #undef SWAP
 	cpuset_copy(&d->inv->assigned, &fresh->assigned);
 	inventory_free(fresh);
+}
+
+/* ------------------------------------------------------------ hung kernels */
+
+static bool hung_seen(struct partd *d, const char *name, bool forget)
+{
+	size_t i;
+
+	for (i = 0; i < d->nhung; i++)
+		if (!strcmp(d->hung[i], name)) {
+			if (forget) {
+				free(d->hung[i]);
+				d->hung[i] = d->hung[--d->nhung];
+			}
+			return true;
+		}
+	return false;
+}
+
+static void hung_remember(struct partd *d, const char *name)
+{
+	char **v = realloc(d->hung, (d->nhung + 1) * sizeof(*v));
+
+	if (!v)
+		return;
+	d->hung = v;
+	d->hung[d->nhung] = strdup(name);
+	if (d->hung[d->nhung])
+		d->nhung++;
+}
+
+/*
+ * The plan's on_hang policy. The kernel's channel file says
+ * "hung: no heartbeat for N s" while a running partition sends no
+ * heartbeat (from 5 s on); once N reaches the partition's hang_timeout,
+ * partd kills it and, for "restart", starts it again. Checked once a
+ * second between jobs; every step is logged.
+ */
+void check_hangs(struct partd *d)
+{
+	uint64_t now = now_ms();
+	size_t i;
+
+	if (!d->plan || d->busy || now < d->next_hang_check)
+		return;
+	d->next_hang_check = now + 1000;
+	for (i = 0; i < d->plan->nparts; i++) {
+		const struct plan_partition *pp = &d->plan->parts[i];
+		char path[4200], *ch;
+		unsigned long silent = 0;
+		struct json_object *res;
+		int e, r;
+
+		if (pp->on_hang == PLAN_HANG_NONE ||
+		    kernfs_read_state(d->root, pp->name, &e) != PART_RUNNING) {
+			hung_seen(d, pp->name, true);
+			continue;
+		}
+		snprintf(path, sizeof(path), "%s/%s/channel", d->root, pp->name);
+		ch = kp_read_file(path);
+		if (!ch || sscanf(ch, "hung: no heartbeat for %lu s", &silent) != 1) {
+			if (hung_seen(d, pp->name, true))
+				plog(LOG_INFO, "%s: heartbeat back (channel %s)", pp->name,
+				     ch ? ch : "unreadable");
+			free(ch);
+			continue;
+		}
+		if (!hung_seen(d, pp->name, false)) {
+			hung_remember(d, pp->name);
+			plog(LOG_WARNING, "%s: hung (%s); on_hang %s after %d s without heartbeat",
+			     pp->name, ch, plan_on_hang_name(pp->on_hang), pp->hang_timeout);
+		}
+		free(ch);
+		if (silent < (unsigned long)pp->hang_timeout)
+			continue;
+		hung_seen(d, pp->name, true);
+		plog(LOG_ERR, "%s: no heartbeat for %lu s (hang_timeout %d s): killing it%s",
+		     pp->name, silent, pp->hang_timeout,
+		     pp->on_hang == PLAN_HANG_RESTART ? " and starting it again" : "");
+		snprintf(path, sizeof(path), "%s/%s/control", d->root, pp->name);
+		r = kp_write_file(path, "kill");
+		if (r) {
+			plog(LOG_ERR, "%s: kill failed: %s", pp->name, strerror(-r));
+			continue;
+		}
+		partition_changed(d, pp->name, NULL);
+		if (pp->on_hang != PLAN_HANG_RESTART || is_held(d, pp->name))
+			continue;
+		if (kernfs_read_state(d->root, pp->name, &e) != PART_STOPPED) {
+			/* e.g. crashed, "killed; memory quarantined": a CPU is missing */
+			plog(LOG_ERR, "%s: not started again: the kill left it %s", pp->name,
+			     part_state_name(kernfs_read_state(d->root, pp->name, &e)));
+			continue;
+		}
+		d->busy = true;
+		res = start_stop(d, pp->name, true);
+		d->busy = false;
+		if (!json_object_get_boolean(json_object_object_get(res, "ok")))
+			plog(LOG_ERR, "%s: restart after the hang failed", pp->name);
+		json_object_put(res);
+		notify_status(d);
+	}
 }

@@ -345,6 +345,8 @@ int main(int argc, char **argv)
 			apply_plan_file(&d);
 		} else if (d.nrestart) {
 			run_restarts(&d);
+		} else {
+			check_hangs(&d);
 		}
 	}
 	sd_notify(0, "STOPPING=1");
@@ -359,5 +361,8 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < d.nrestart; i++)
 		free(d.restart[i]);
 	free(d.restart);
+	for (size_t i = 0; i < d.nhung; i++)
+		free(d.hung[i]);
+	free(d.hung);
 	return 0;
 }

@@ -30,6 +30,7 @@ struct job {
 	char *source;	       /* JOB_APPLY: where the text came from */
 	char name[KPART_NAME_MAX];
 	bool dry_run;
+	int kill_after; /* JOB_STOP: seconds before the kernel kills it, 0: the plan's */
 };
 
 struct partd {
@@ -61,9 +62,13 @@ struct partd {
 	bool busy;		 /* a job is running: mutating requests are refused */
 	struct client *reporter; /* gets progress lines of the running job */
 	struct job job;		 /* queued job */
+	int kill_after;		 /* the running job's kill_after */
 	bool reload_pending, quit;
 	char **restart; /* partitions to restart after an in-guest reboot */
 	size_t nrestart;
+	char **hung; /* partitions seen hung (on_hang), logged once */
+	size_t nhung;
+	uint64_t next_hang_check;
 };
 
 /* log.c-ish helpers (main.c) */
@@ -82,6 +87,8 @@ void events_dispatch(struct partd *d);
 void resync_states(struct partd *d);
 /* A partition changed state: refresh it, log it, queue an automatic restart. */
 void partition_changed(struct partd *d, const char *name, const char *reason);
+/* The plan's on_hang: kill (and restart) partitions hung for hang_timeout s. */
+void check_hangs(struct partd *d);
 
 /* server.c: the partctl socket */
 int server_open(struct partd *d);

@@ -328,6 +328,10 @@ static void handle(struct partd *d, struct client *c, const char *line)
 
 	if ((kind == JOB_START || kind == JOB_STOP) && (!name || plan_name_problem(name))) {
 		client_send(c, partd_result(false, 2, "start and stop want a valid \"name\""));
+	} else if (kind == JOB_STOP && json_object_object_get_ex(req, "kill_after", &v) &&
+		   (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 1 ||
+		    json_object_get_int64(v) > PLAN_STOP_TIMEOUT_MAX)) {
+		client_send(c, partd_result(false, 2, "\"kill_after\" wants seconds (1-3600)"));
 	} else if (kind == JOB_APPLY && !str_member(req, "plan")) {
 		client_send(c, partd_result(false, 2, "apply wants the plan text in \"plan\""));
 	} else if (kind == JOB_APPLY && json_object_object_get_ex(req, "dry_run", &v) &&
@@ -344,6 +348,10 @@ static void handle(struct partd *d, struct client *c, const char *line)
 		d->job.dry_run = false;
 		if (name)
 			snprintf(d->job.name, sizeof(d->job.name), "%s", name);
+		d->job.kill_after =
+		    kind == JOB_STOP && json_object_object_get_ex(req, "kill_after", &v)
+			? (int)json_object_get_int64(v)
+			: 0;
 		if (kind == JOB_APPLY) {
 			const char *src = str_member(req, "source");
 

@@ -172,14 +172,25 @@ static bool is_down(const char *kernfs_root, const char *name)
 	return !e && (st == PART_STOPPED || st == PART_CRASHED);
 }
 
-/* Cooperative stop; the kernel waits for it (up to a minute) and says
- * ETIMEDOUT when the application kernel did not stop: then "kill". */
-static int stop(const char *kernfs_root, const char *name, char *err, size_t errlen)
+/*
+ * Cooperative stop; the kernel waits for it and says ETIMEDOUT when the
+ * application kernel did not stop (after a minute): then "kill". With a
+ * timeout, "stop SECONDS kill" makes the kernel kill it after that long
+ * itself; a module before that command refuses it (EINVAL): plain stop.
+ */
+static int stop(const char *kernfs_root, const char *name, int timeout_s, char *err, size_t errlen)
 {
+	char cmd[32];
 	int r;
 
 	if (is_down(kernfs_root, name))
 		return 0;
+	if (timeout_s > 0) {
+		snprintf(cmd, sizeof(cmd), "stop %d kill", timeout_s);
+		r = write_attr(kernfs_root, name, "control", cmd, err, errlen);
+		if (r != -EINVAL || is_down(kernfs_root, name))
+			return r;
+	}
 	r = write_attr(kernfs_root, name, "control", "stop", err, errlen);
 	if (r == -ETIMEDOUT)
 		r = write_attr(kernfs_root, name, "control", "kill", err, errlen);
@@ -190,7 +201,7 @@ int plan_action_exec(const char *kernfs_root, const struct plan_action *a, char 
 {
 	switch (a->type) {
 	case ACT_STOP:
-		return stop(kernfs_root, a->name, err, errlen);
+		return stop(kernfs_root, a->name, a->stop_timeout, err, errlen);
 	case ACT_START:
 		return write_attr(kernfs_root, a->name, "control", "start", err, errlen);
 	case ACT_CREATE:
@@ -216,7 +227,7 @@ int plan_action_undo(const char *kernfs_root, const struct plan_action *a, char 
 			return write_attr(kernfs_root, a->name, "control", "start", err, errlen);
 		return 0;
 	case ACT_START:
-		return stop(kernfs_root, a->name, err, errlen);
+		return stop(kernfs_root, a->name, a->stop_timeout, err, errlen);
 	case ACT_CREATE:
 		return mk(kernfs_root, a->name, false, err, errlen);
 	case ACT_DELETE:

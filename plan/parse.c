@@ -21,8 +21,9 @@ const char *const plan_top_keys[] = {"version", "description", "boot_cpus",
 				     "pool",	"partitions",  NULL};
 const char *const plan_pool_keys[] = {"size", "description", NULL};
 const char *const plan_partition_keys[] = {
-    "name",   "description", "cpus",	"smt_split", "memory",	  "numa_node", "kernel",
-    "initrd", "cmdline",     "console", "devices",   "autostart", NULL};
+    "name",	    "description", "cpus",	   "smt_split", "memory",  "numa_node",
+    "kernel",	    "initrd",	   "cmdline",	   "console",	"devices", "autostart",
+    "stop_timeout", "on_hang",	   "hang_timeout", NULL};
 const char *const plan_cpus_keys[] = {"count", "numa_node", NULL};
 
 /* ---------------------------------------------------------------- scanner */
@@ -498,6 +499,68 @@ static void parse_cpus(struct ctx *c, struct plan_partition *pp, struct json_obj
 	pp->invalid |= PLAN_F_CPUS;
 }
 
+/* An integer number of seconds in [min, max] at key, or a problem (-1) */
+static int get_seconds(struct ctx *c, struct json_object *o, const char *path, const char *key,
+		       int min, int max, int *out, const char *hint)
+{
+	struct json_object *v = member(o, key);
+	char *sub;
+
+	if (!v)
+		return 0;
+	if (json_object_is_type(v, json_type_int) && json_object_get_int64(v) >= min &&
+	    json_object_get_int64(v) <= max) {
+		*out = (int)json_object_get_int64(v);
+		return 1;
+	}
+	sub = path_of(c, path, key);
+	if (json_object_is_type(v, json_type_int))
+		problem_hint(err_at(c, sub ? sub : path, "%s %lld is out of range (%d-%d seconds)",
+				    key, (long long)json_object_get_int64(v), min, max),
+			     "%s", hint);
+	else
+		problem_hint(err_at(c, sub ? sub : path, "must be a number of seconds, not %s",
+				    type_name(v)),
+			     "%s", hint);
+	free(sub);
+	return -1;
+}
+
+/* What partd does about stops that take too long and kernels that hang */
+static void parse_policy(struct ctx *c, struct plan_partition *pp, struct json_object *o,
+			 const char *path)
+{
+	const char *s;
+	char *sub;
+	int r;
+
+	get_seconds(c, o, path, "stop_timeout", 1, PLAN_STOP_TIMEOUT_MAX, &pp->stop_timeout,
+		    "seconds partd waits for the partition to power off before killing it "
+		    "(leave it out for 60)");
+	get_seconds(c, o, path, "hang_timeout", 0, PLAN_HANG_TIMEOUT_MAX, &pp->hang_timeout,
+		    "seconds the partition may stay hung before partd acts (leave it out for 30)");
+	r = get_string(c, o, path, "on_hang", false, &s);
+	if (r != 1)
+		return;
+	if (!strcmp(s, "none")) {
+		pp->on_hang = PLAN_HANG_NONE;
+	} else if (!strcmp(s, "kill")) {
+		pp->on_hang = PLAN_HANG_KILL;
+	} else if (!strcmp(s, "restart")) {
+		pp->on_hang = PLAN_HANG_RESTART;
+	} else {
+		sub = path_of(c, path, "on_hang");
+		problem_hint(err_at(c, sub ? sub : path, "on_hang \"%s\" is not an action", s),
+			     "write \"none\", \"kill\" or \"restart\"");
+		free(sub);
+	}
+}
+
+const char *plan_on_hang_name(enum plan_on_hang a)
+{
+	return a == PLAN_HANG_KILL ? "kill" : a == PLAN_HANG_RESTART ? "restart" : "none";
+}
+
 static void parse_partition(struct ctx *c, struct plan_partition *pp, struct json_object *o,
 			    const char *path)
 {
@@ -507,6 +570,7 @@ static void parse_partition(struct ctx *c, struct plan_partition *pp, struct jso
 	int r;
 
 	pp->autostart = true;
+	pp->hang_timeout = PLAN_HANG_TIMEOUT_DEFAULT;
 	pp->numa_node = -1;
 	pp->mem_node = -1;
 	if (!json_object_is_type(o, json_type_object)) {
@@ -714,6 +778,7 @@ static void parse_partition(struct ctx *c, struct plan_partition *pp, struct jso
 			pp->smt_split = json_object_get_boolean(v);
 		}
 	}
+	parse_policy(c, pp, o, path);
 }
 
 static void parse_top(struct ctx *c, struct plan *plan, struct json_object *root)
@@ -1026,6 +1091,11 @@ struct json_object *plan_to_json(const struct plan *plan)
 		json_object_object_add(p, "devices", d);
 		json_object_object_add(p, "autostart", json_object_new_boolean(pp->autostart));
 		json_object_object_add(p, "smt_split", json_object_new_boolean(pp->smt_split));
+		if (pp->stop_timeout)
+			json_object_object_add(p, "stop_timeout",
+					       json_object_new_int(pp->stop_timeout));
+		add_str(p, "on_hang", plan_on_hang_name(pp->on_hang));
+		json_object_object_add(p, "hang_timeout", json_object_new_int(pp->hang_timeout));
 		json_object_array_add(arr, p);
 	}
 	json_object_object_add(o, "partitions", arr);

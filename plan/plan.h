@@ -156,6 +156,13 @@ enum {
  * kernel's MAX_NUMNODES - 1 with NODES_SHIFT 10). */
 #define PLAN_NODE_MAX 1023
 
+/* partd's action for a partition whose kernel stopped sending heartbeats */
+enum plan_on_hang { PLAN_HANG_NONE, PLAN_HANG_KILL, PLAN_HANG_RESTART };
+#define PLAN_HANG_TIMEOUT_DEFAULT 30
+#define PLAN_HANG_TIMEOUT_MAX 86400
+#define PLAN_STOP_TIMEOUT_MAX 3600 /* the module's limit for "stop SECONDS kill" */
+const char *plan_on_hang_name(enum plan_on_hang a);
+
 struct plan_partition {
 	char name[KPART_NAME_MAX];
 	size_t index; /* position in "partitions" */
@@ -180,6 +187,13 @@ struct plan_partition {
 	/* The partition's "numa_node": the node all its memory comes from (the
 	 * kernel's NAME/numa_node); -1 = auto, from the nodes of its CPUs. */
 	int mem_node;
+	/* partd's policy, not the kernel's configuration (changing it restarts
+	 * nothing): seconds a stop may take before partd kills the partition
+	 * (0: the module's default, 60 s), and what partd does once the
+	 * partition has been hung (channel "hung") for hang_timeout seconds. */
+	int stop_timeout;
+	enum plan_on_hang on_hang;
+	int hang_timeout;
 	char *description;
 };
 
@@ -449,6 +463,10 @@ struct plan_action {
 	 * restore on undo ("" = leave unset). */
 	enum part_state old_state;
 	char *restore[6];
+	/* ACT_STOP, and undoing ACT_START: seconds before the kernel kills the
+	 * partition ("stop SECONDS kill"); 0: "stop", then "kill" on ETIMEDOUT.
+	 * Set by the caller from the plan's stop_timeout (plan_diff leaves 0). */
+	int stop_timeout;
 };
 
 struct plan_actions {

@@ -104,9 +104,9 @@ const char *plan_format_size(uint64_t bytes, char buf[32])
 }
 
 /* Top-level kernfs files: a partition of the same name could not be created. */
-static const char *const kernfs_top_files[] = {"version",	 "pool_size",  "pool_free",
-					       "pool_available", "pool_range", "pool_nodes",
-					       "cpus_assigned",	 "cpu_cores",  NULL};
+static const char *const kernfs_top_files[] = {
+    "version",	  "pool_size",	   "pool_free", "pool_available",   "pool_range",
+    "pool_nodes", "cpus_assigned", "cpu_cores", "pool_quarantined", NULL};
 
 const char *plan_name_problem(const char *name)
 {

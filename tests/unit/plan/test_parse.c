@@ -263,6 +263,53 @@ static void test_version(void **state)
 	"-, not starting with '.'"
 #define PATH_HINT "the kernel opens the file itself; give the full path, starting with '/'"
 
+#define HANG_HINT "seconds the partition may stay hung before partd acts (leave it out for 30)"
+#define STOP_HINT                                                                                  \
+	"seconds partd waits for the partition to power off before killing it (leave it out for "  \
+	"60)"
+
+/* partd's policy fields: defaults, values, and what plan_to_json says */
+static void test_policy(void **state)
+{
+	struct problems ps;
+	struct plan *p;
+	struct json_object *o, *part;
+
+	(void)state;
+	problems_init(&ps);
+	p = must_parse(ONE(GOOD_PART), &ps);
+	assert_int_equal(p->parts[0].on_hang, PLAN_HANG_NONE);
+	assert_int_equal(p->parts[0].hang_timeout, 30);
+	assert_int_equal(p->parts[0].stop_timeout, 0);
+	plan_free(p);
+	p = must_parse(ONE(GOOD_PART ",\"on_hang\":\"restart\",\"hang_timeout\":0,"
+				     "\"stop_timeout\":3600"),
+		       &ps);
+	assert_int_equal(ps.n, 0);
+	assert_int_equal(p->parts[0].on_hang, PLAN_HANG_RESTART);
+	assert_int_equal(p->parts[0].hang_timeout, 0);
+	assert_int_equal(p->parts[0].stop_timeout, 3600);
+	o = plan_to_json(p);
+	part = json_object_array_get_idx(json_object_object_get(o, "partitions"), 0);
+	assert_string_equal(json_object_get_string(json_object_object_get(part, "on_hang")),
+			    "restart");
+	assert_int_equal(json_object_get_int(json_object_object_get(part, "hang_timeout")), 0);
+	assert_int_equal(json_object_get_int(json_object_object_get(part, "stop_timeout")), 3600);
+	json_object_put(o);
+	plan_free(p);
+	p = must_parse(ONE(GOOD_PART ",\"on_hang\":\"kill\",\"stop_timeout\":1"), &ps);
+	assert_int_equal(ps.n, 0);
+	assert_int_equal(p->parts[0].on_hang, PLAN_HANG_KILL);
+	assert_int_equal(p->parts[0].stop_timeout, 1);
+	assert_string_equal(plan_on_hang_name(p->parts[0].on_hang), "kill");
+	plan_free(p);
+	p = must_parse(ONE(GOOD_PART ",\"on_hang\":\"none\""), &ps);
+	assert_int_equal(ps.n, 0);
+	assert_int_equal(p->parts[0].on_hang, PLAN_HANG_NONE);
+	plan_free(p);
+	problems_free(&ps);
+}
+
 static void test_bad_values(void **state)
 {
 	static const struct {
@@ -324,6 +371,33 @@ static void test_bad_values(void **state)
 	    {"\"name\":\"a\",\"cpus\":\"1\",\"memory\":\"4K\",\"kernel\":\"/"
 	     "k\",\"autostart\":\"yes\"",
 	     "/partitions/0/autostart", "true or false", NULL},
+	    {"\"name\":\"a\",\"cpus\":\"1\",\"memory\":\"4K\",\"kernel\":\"/k\","
+	     "\"on_hang\":\"reboot\"",
+	     "/partitions/0/on_hang", "on_hang \"reboot\" is not an action",
+	     "write \"none\", \"kill\" or \"restart\""},
+	    {"\"name\":\"a\",\"cpus\":\"1\",\"memory\":\"4K\",\"kernel\":\"/k\",\"on_hang\":true",
+	     "/partitions/0/on_hang", "must be a string, not a boolean", NULL},
+	    {"\"name\":\"a\",\"cpus\":\"1\",\"memory\":\"4K\",\"kernel\":\"/k\","
+	     "\"hang_timeout\":-1",
+	     "/partitions/0/hang_timeout", "hang_timeout -1 is out of range (0-86400 seconds)",
+	     HANG_HINT},
+	    {"\"name\":\"a\",\"cpus\":\"1\",\"memory\":\"4K\",\"kernel\":\"/k\","
+	     "\"hang_timeout\":\"30s\"",
+	     "/partitions/0/hang_timeout", "must be a number of seconds, not a string", HANG_HINT},
+	    {"\"name\":\"a\",\"cpus\":\"1\",\"memory\":\"4K\",\"kernel\":\"/k\","
+	     "\"stop_timeout\":0",
+	     "/partitions/0/stop_timeout", "stop_timeout 0 is out of range (1-3600 seconds)",
+	     STOP_HINT},
+	    {"\"name\":\"a\",\"cpus\":\"1\",\"memory\":\"4K\",\"kernel\":\"/k\","
+	     "\"stop_timeout\":3601",
+	     "/partitions/0/stop_timeout", "stop_timeout 3601 is out of range (1-3600 seconds)",
+	     STOP_HINT},
+	    {"\"name\":\"a\",\"cpus\":\"1\",\"memory\":\"4K\",\"kernel\":\"/k\","
+	     "\"stop_timeout\":1.5",
+	     "/partitions/0/stop_timeout", "must be a number of seconds, not a fractional number",
+	     STOP_HINT},
+	    {"\"name\":\"pool_quarantined\",\"cpus\":\"1\",\"memory\":\"4K\",\"kernel\":\"/k\"",
+	     "/partitions/0/name", "top-level kpart file", NAME_HINT},
 	};
 	size_t i;
 
@@ -494,7 +568,7 @@ int main(void)
 	    cmocka_unit_test(test_version),	  cmocka_unit_test(test_bad_values),
 	    cmocka_unit_test(test_long_cmdline),  cmocka_unit_test(test_all_problems_at_once),
 	    cmocka_unit_test(test_load_file),	  cmocka_unit_test(test_problem_output),
-	    cmocka_unit_test(test_plan_to_json),
+	    cmocka_unit_test(test_plan_to_json),  cmocka_unit_test(test_policy),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
