@@ -21,7 +21,8 @@
  * granule at a time so that control operations wait for one granule at
  * most. A start that takes dirty granules before the worker got to them
  * zeroes them itself. At load the whole pool is dirty (it holds what the
- * firmware or an earlier boot left there) unless scrub_on_load=0.
+ * firmware or an earlier boot left there) unless scrub_on_load=0. scrub=0
+ * turns all of it off.
  */
 #include <linux/bitmap.h>
 #include <linux/kernel.h>
@@ -51,9 +52,12 @@ struct pool_chunk {
 static struct pool_chunk *chunks;
 static unsigned int nr_chunks;
 
+static bool scrub = true;
+module_param(scrub, bool, 0444);
+MODULE_PARM_DESC(scrub, "zero memory partitions gave back before reuse (default 1)");
 static bool scrub_on_load = true;
 module_param(scrub_on_load, bool, 0444);
-MODULE_PARM_DESC(scrub_on_load, "zero the whole pool after loading (default 1)");
+MODULE_PARM_DESC(scrub_on_load, "zero the whole pool after loading (default 1; needs scrub)");
 
 /* Test hooks (e2e scrub): leave memory as it was; count what is not zero */
 static bool test_scrub_skip;
@@ -98,11 +102,11 @@ int kpart_pool_init(void)
 			kpart_pool_exit();
 			return -ENOMEM;
 		}
-		if (scrub_on_load)
+		if (scrub && scrub_on_load)
 			bitmap_fill(c->dirty, c->nbits);
 	}
 	nr_chunks = n;
-	if (scrub_on_load)
+	if (scrub && scrub_on_load)
 		queue_work(system_unbound_wq, &scrub_work);
 	return 0;
 }
@@ -602,10 +606,12 @@ void kpart_pool_give_back(struct kpart_partition *p)
 
 		if (WARN_ON(!c))
 			continue;
-		bitmap_set(c->dirty, (r->base - c->base) / GRANULE, r->size / GRANULE);
+		if (scrub)
+			bitmap_set(c->dirty, (r->base - c->base) / GRANULE,
+				   r->size / GRANULE);
 		bitmap_clear(c->used, (r->base - c->base) / GRANULE, r->size / GRANULE);
 	}
-	if (p->nr_ranges)
+	if (scrub && p->nr_ranges)
 		queue_work(system_unbound_wq, &scrub_work);
 	kfree(p->ranges);
 	p->ranges = NULL;
