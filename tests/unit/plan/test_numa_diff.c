@@ -11,7 +11,7 @@
  * (kmod/pool.c kpart_pool_check, kmod/fs.c): hand-made moves that only
  * work in the right order, and a few thousand random machines and plans.
  */
-#include "testutil.h"
+#include "plan_fx.h"
 
 #include <errno.h>
 
@@ -31,66 +31,25 @@
 	"{\"name\":\"db\",\"cpus\":\"2-3\",\"memory\":\"2G\"," node K                              \
 	",\"cmdline\":\"console=ttyS1\",\"autostart\":false}"
 
-struct fx {
-	char *root;
-	struct inventory *inv;
-	struct problems ps;
-	struct plan *plan;
-	struct plan_actions as;
-	char *text;
-};
+static struct inventory *numa_pool(const char *file_root)
+{
+	return load_fixture("numa-pool", file_root);
+}
 
 static int setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-
-	f->root = make_file_root();
-	f->inv = load_fixture("numa-pool", f->root);
-	problems_init(&f->ps);
-	plan_actions_init(&f->as);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-
-	plan_actions_free(&f->as);
-	plan_free(f->plan);
-	problems_free(&f->ps);
-	inventory_free(f->inv);
-	remove_tree(f->root);
-	free(f->root);
-	free(f->text);
-	free(f);
+	*state = fx_new(numa_pool);
 	return 0;
 }
 
 /* "op name [attr old>new]" per action, as in test_diff.c */
 static const char *diff(struct fx *f, const char *plan_text)
 {
-	size_t i, len = 0;
-	FILE *m;
-
-	f->plan = parse_str(plan_text, &f->ps);
-	assert_non_null(f->plan);
-	if (plan_validate(f->plan, f->inv, &f->ps)) {
+	if (check(f, plan_text)) {
 		dump_problems(&f->ps);
 		fail_msg("plan does not validate");
 	}
-	assert_int_equal(plan_diff(f->plan, f->inv, &f->as), 0);
-	m = open_memstream(&f->text, &len);
-	for (i = 0; i < f->as.n; i++) {
-		const struct plan_action *a = &f->as.v[i];
-
-		fprintf(m, "%s %s", plan_action_verb(a->type), a->name);
-		if (a->type == ACT_SET)
-			fprintf(m, " %s %s>%s", a->attr, a->old ? a->old : "NULL", a->value);
-		fprintf(m, "\n");
-	}
-	fclose(m);
-	return f->text;
+	return fx_diff_text(f);
 }
 
 static void test_numa_node_read_back(void **state)
@@ -687,12 +646,14 @@ static void test_random_plans(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_numa_node_read_back, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_numa_node_to_auto, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_numa_node_new_partition, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_numa_node_running_partition, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_remove_gives_memory_back_first, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_cpus_within_node_need_no_release, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_numa_node_read_back, setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_numa_node_to_auto, setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_numa_node_new_partition, setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_numa_node_running_partition, setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_remove_gives_memory_back_first, setup,
+					    fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_cpus_within_node_need_no_release, setup,
+					    fx_teardown),
 	    cmocka_unit_test(test_swap_nodes_by_cpus),
 	    cmocka_unit_test(test_swap_nodes_by_numa_node),
 	    cmocka_unit_test(test_shrink_and_move),
