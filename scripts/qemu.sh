@@ -49,7 +49,7 @@ test)
 	start=$(date +%s.%N)
 	rc=0
 	timeout --foreground "$timeout_s" "${qemu[@]}" \
-		-append "$cmdline kpart.test=$test $append" \
+		-append "$cmdline softlockup_panic=1 hung_task_panic=1 kpart.test=$test $append" \
 		-serial file:"$out/ttyS0.log" -serial file:"$out/ttyS1.log" \
 		-serial file:"$out/ttyS2.log" || rc=$?
 	printf 'qemu: %s finished in %.1f s (exit %d); logs in %s\n' "$test" \
