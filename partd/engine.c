@@ -305,13 +305,14 @@ static int exec_one(struct partd *d, const struct plan_action *a, char *err, siz
 	return 0;
 }
 
-static void rollback(struct partd *d, const struct plan_actions *as, size_t upto,
+static void rollback(struct partd *d, const char *plan, const struct plan_actions *as, size_t upto,
 		     struct run_result *rr)
 {
 	size_t j = upto;
 	char line[512], logline[512], err[1024];
 
-	plog(LOG_WARNING, "rolling back %zu action%s", upto, upto == 1 ? "" : "s");
+	plog_at(LOG_WARNING, plan, NULL, "undo", "rolling back %zu action%s", upto,
+		upto == 1 ? "" : "s");
 	while (j-- > 0) {
 		const struct plan_action *a = &as->v[j];
 		struct json_object *o;
@@ -321,7 +322,8 @@ static void rollback(struct partd *d, const struct plan_actions *as, size_t upto
 		    a->old_state != PART_STARTING)
 			continue; /* nothing to bring back */
 		plan_action_format(a, line, sizeof(line));
-		plog(LOG_INFO, "undo [%zu/%zu] %s", j + 1, as->n, squeeze(line, logline));
+		plog_at(LOG_INFO, plan, a->name, "undo", "undo [%zu/%zu] %s", j + 1, as->n,
+			squeeze(line, logline));
 		o = event("undo");
 		json_object_object_add(o, "index", json_object_new_int((int)j + 1));
 		json_object_object_add(o, "text", json_object_new_string(line));
@@ -334,7 +336,8 @@ static void rollback(struct partd *d, const struct plan_actions *as, size_t upto
 			r = wait_state(d, a->name, PART_RUNNING, d->start_timeout_ms, err,
 				       sizeof(err));
 		if (r) {
-			plog(LOG_ERR, "undo [%zu/%zu] failed: %s", j + 1, as->n, err);
+			plog_at(LOG_ERR, plan, a->name, "undo", "undo [%zu/%zu] failed: %s", j + 1,
+				as->n, err);
 			o = event("undo_failed");
 			json_object_object_add(o, "index", json_object_new_int((int)j + 1));
 			json_object_object_add(o, "error", json_object_new_string(err));
@@ -345,8 +348,9 @@ static void rollback(struct partd *d, const struct plan_actions *as, size_t upto
 	rr->rolled_back = true;
 }
 
-static void run_actions(struct partd *d, const struct plan_actions *as, bool undo_on_failure,
-			struct run_result *rr)
+/* plan: the plan being applied, for the log (NULL: partctl start/stop) */
+static void run_actions(struct partd *d, const char *plan, const struct plan_actions *as,
+			bool undo_on_failure, struct run_result *rr)
 {
 	char line[512], logline[512], err[1024];
 	size_t i;
@@ -358,7 +362,8 @@ static void run_actions(struct partd *d, const struct plan_actions *as, bool und
 		int r;
 
 		plan_action_format(a, line, sizeof(line));
-		plog(LOG_INFO, "[%zu/%zu] %s", i + 1, as->n, squeeze(line, logline));
+		plog_at(LOG_INFO, plan, a->name, plan_action_verb(a->type), "[%zu/%zu] %s", i + 1,
+			as->n, squeeze(line, logline));
 		json_object_object_add(o, "index", json_object_new_int((int)i + 1));
 		json_object_object_add(o, "total", json_object_new_int((int)as->n));
 		json_object_object_add(o, "text", json_object_new_string(line));
@@ -374,7 +379,8 @@ static void run_actions(struct partd *d, const struct plan_actions *as, bool und
 					 ? (r == -ETIMEDOUT || r == -EIO || r == -EINTR)
 					 : false;
 
-			plog(LOG_ERR, "[%zu/%zu] failed: %s", i + 1, as->n, err);
+			plog_at(LOG_ERR, plan, a->name, plan_action_verb(a->type),
+				"[%zu/%zu] failed: %s", i + 1, as->n, err);
 			snprintf(rr->error, sizeof(rr->error), "step %zu (%s %s) failed: %s", i + 1,
 				 plan_action_verb(a->type), a->name, err);
 			o = event("failed");
@@ -384,7 +390,7 @@ static void run_actions(struct partd *d, const struct plan_actions *as, bool und
 			rr->failed = true;
 			rr->done = i;
 			if (undo_on_failure && !d->quit)
-				rollback(d, as, wrote ? i + 1 : i, rr);
+				rollback(d, plan, as, wrote ? i + 1 : i, rr);
 			return;
 		}
 	}
@@ -433,10 +439,11 @@ static void log_problems(const struct problems *ps, const char *source)
 	for (i = 0; i < ps->n; i++) {
 		const struct problem *p = &ps->v[i];
 
-		plog(p->severity == PROBLEM_ERROR ? LOG_ERR : LOG_WARNING, "%s: %s%s%s%s%s%s%s%s",
-		     source, p->path, p->path[0] ? ": " : "", p->message,
-		     p->holder ? " (held by " : "", p->holder ? p->holder : "",
-		     p->holder ? ")" : "", p->hint ? "; hint: " : "", p->hint ? p->hint : "");
+		plog_at(p->severity == PROBLEM_ERROR ? LOG_ERR : LOG_WARNING, source, NULL,
+			p->severity == PROBLEM_ERROR ? "reject" : NULL, "%s: %s%s%s%s%s%s%s%s",
+			source, p->path, p->path[0] ? ": " : "", p->message,
+			p->holder ? " (held by " : "", p->holder ? p->holder : "",
+			p->holder ? ")" : "", p->hint ? "; hint: " : "", p->hint ? p->hint : "");
 	}
 }
 
@@ -486,8 +493,9 @@ struct json_object *reconcile(struct partd *d, const char *text, const char *sou
 
 		if (!dry_run) {
 			log_problems(&ps, source);
-			plog(LOG_ERR, "%s rejected (%zu error%s): nothing was changed", source, n,
-			     n == 1 ? "" : "s");
+			plog_at(LOG_ERR, source, NULL, "reject",
+				"%s rejected (%zu error%s): nothing was changed", source, n,
+				n == 1 ? "" : "s");
 			if (from_file)
 				d->plan_errors = n;
 		}
@@ -510,9 +518,11 @@ struct json_object *reconcile(struct partd *d, const char *text, const char *sou
 	}
 
 	if (as.n == 0)
-		plog(LOG_INFO, "%s: the machine matches the plan", source);
+		plog_at(LOG_INFO, source, NULL, "apply", "%s: the machine matches the plan",
+			source);
 	else
-		plog(LOG_INFO, "%s: %zu action%s", source, as.n, as.n == 1 ? "" : "s");
+		plog_at(LOG_INFO, source, NULL, "apply", "%s: %zu action%s", source, as.n,
+			as.n == 1 ? "" : "s");
 	if (d->reporter && as.n) {
 		struct json_object *o = event("plan");
 
@@ -520,13 +530,13 @@ struct json_object *reconcile(struct partd *d, const char *text, const char *sou
 		json_object_object_add(o, "actions", plan_actions_to_json(&as));
 		progress(d, o);
 	}
-	run_actions(d, &as, true, &rr);
+	run_actions(d, source, &as, true, &rr);
 	if (refresh_inventory(d, err, sizeof(err)))
 		plog(LOG_WARNING, "%s", err);
 	if (rr.failed) {
-		plog(LOG_ERR, "%s: %s; %s", source, rr.error,
-		     rr.rollback_failed ? "rollback incomplete: check partctl status"
-					: "rolled back");
+		plog_at(LOG_ERR, source, NULL, "apply", "%s: %s; %s", source, rr.error,
+			rr.rollback_failed ? "rollback incomplete: check partctl status"
+					   : "rolled back");
 		res = with_problems(partd_result(false, 1, rr.error), &ps);
 		json_object_object_add(res, "rolled_back", json_object_new_boolean(rr.rolled_back));
 		json_object_object_add(res, "rollback_failed",
@@ -544,8 +554,8 @@ struct json_object *reconcile(struct partd *d, const char *text, const char *sou
 		if (from_file)
 			d->plan_errors = 0;
 		if (as.n)
-			plog(LOG_INFO, "%s: applied %zu action%s", source, as.n,
-			     as.n == 1 ? "" : "s");
+			plog_at(LOG_INFO, source, NULL, "apply", "%s: applied %zu action%s", source,
+				as.n, as.n == 1 ? "" : "s");
 		res = with_problems(partd_result(true, 0, NULL), &ps);
 	}
 	json_object_object_add(res, "actions", plan_actions_to_json(&as));
@@ -579,8 +589,9 @@ struct json_object *start_stop(struct partd *d, const char *name, bool start)
 	set_held(d, name, !start);
 	set_stop_timeouts(d, NULL, &as);
 	if (as.n == 0)
-		plog(LOG_INFO, "%s: already %s", name, start ? "running" : "stopped");
-	run_actions(d, &as, false, &rr);
+		plog_at(LOG_INFO, NULL, name, start ? "start" : "stop", "%s: already %s", name,
+			start ? "running" : "stopped");
+	run_actions(d, NULL, &as, false, &rr);
 	if (refresh_inventory(d, err, sizeof(err)))
 		plog(LOG_WARNING, "%s", err);
 	res = rr.failed ? partd_result(false, 1, rr.error) : partd_result(true, 0, NULL);
@@ -636,7 +647,8 @@ void run_restarts(struct partd *d)
 		    !strcmp(p->exit_reason, "reboot")) {
 			struct json_object *res;
 
-			plog(LOG_INFO, "%s: rebooted itself; starting it again", name);
+			plog_at(LOG_INFO, NULL, name, "restart",
+				"%s: rebooted itself; starting it again", name);
 			d->busy = true;
 			res = start_stop(d, name, true);
 			d->busy = false;

@@ -147,7 +147,7 @@ void partition_changed(struct partd *d, const char *name, const char *reason)
 
 	if (r == -ENOENT) {
 		if (existed)
-			plog(LOG_INFO, "%s: deleted", name);
+			plog_at(LOG_INFO, NULL, name, NULL, "%s: deleted", name);
 		return;
 	}
 	p = inventory_find(d->inv, name);
@@ -155,12 +155,14 @@ void partition_changed(struct partd *d, const char *name, const char *reason)
 		return;
 	p->hold = is_held(d, name);
 	if (!existed)
-		plog(LOG_INFO, "%s: appeared (%s)", name, part_state_name(p->state));
+		plog_at(LOG_INFO, NULL, name, NULL, "%s: appeared (%s)", name,
+			part_state_name(p->state));
 	else if (p->state != before)
-		plog(LOG_INFO, "%s: %s -> %s%s%s", name, part_state_name(before),
-		     part_state_name(p->state),
-		     p->state == PART_STOPPED || p->state == PART_CRASHED ? ", exit reason " : "",
-		     p->state == PART_STOPPED || p->state == PART_CRASHED ? p->exit_reason : "");
+		plog_at(LOG_INFO, NULL, name, NULL, "%s: %s -> %s%s%s", name,
+			part_state_name(before), part_state_name(p->state),
+			p->state == PART_STOPPED || p->state == PART_CRASHED ? ", exit reason "
+									     : "",
+			p->state == PART_STOPPED || p->state == PART_CRASHED ? p->exit_reason : "");
 	else
 		return;
 	(void)reason;
@@ -300,20 +302,23 @@ void check_hangs(struct partd *d)
 		}
 		if (!hung_seen(d, pp->name, false)) {
 			hung_remember(d, pp->name);
-			plog(LOG_WARNING, "%s: hung (%s); on_hang %s after %d s without heartbeat",
-			     pp->name, ch, plan_on_hang_name(pp->on_hang), pp->hang_timeout);
+			plog_at(LOG_WARNING, NULL, pp->name, NULL,
+				"%s: hung (%s); on_hang %s after %d s without heartbeat", pp->name,
+				ch, plan_on_hang_name(pp->on_hang), pp->hang_timeout);
 		}
 		free(ch);
 		if (silent < (unsigned long)pp->hang_timeout)
 			continue;
 		hung_seen(d, pp->name, true);
-		plog(LOG_ERR, "%s: no heartbeat for %lu s (hang_timeout %d s): killing it%s",
-		     pp->name, silent, pp->hang_timeout,
-		     pp->on_hang == PLAN_HANG_RESTART ? " and starting it again" : "");
+		plog_at(LOG_ERR, NULL, pp->name, "kill",
+			"%s: no heartbeat for %lu s (hang_timeout %d s): killing it%s", pp->name,
+			silent, pp->hang_timeout,
+			pp->on_hang == PLAN_HANG_RESTART ? " and starting it again" : "");
 		snprintf(path, sizeof(path), "%s/%s/control", d->root, pp->name);
 		r = kp_write_file(path, "kill");
 		if (r) {
-			plog(LOG_ERR, "%s: kill failed: %s", pp->name, strerror(-r));
+			plog_at(LOG_ERR, NULL, pp->name, "kill", "%s: kill failed: %s", pp->name,
+				strerror(-r));
 			continue;
 		}
 		partition_changed(d, pp->name, NULL);
@@ -329,7 +334,8 @@ void check_hangs(struct partd *d)
 		res = start_stop(d, pp->name, true);
 		d->busy = false;
 		if (!json_object_get_boolean(json_object_object_get(res, "ok")))
-			plog(LOG_ERR, "%s: restart after the hang failed", pp->name);
+			plog_at(LOG_ERR, NULL, pp->name, "restart",
+				"%s: restart after the hang failed", pp->name);
 		json_object_put(res);
 		notify_status(d);
 	}

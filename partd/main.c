@@ -11,36 +11,121 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
 #include <systemd/sd-daemon.h>
+#include <systemd/sd-journal.h>
 
 #include "partd.h"
 
 static bool log_to_journal;
 static bool log_verbose;
 
-void plog(int prio, const char *fmt, ...)
+/*
+ * Under journald when stderr is the stream systemd set up for this
+ * service (JOURNAL_STREAM names its device and inode): a redirected
+ * stderr, e.g. `partd 2>log` from a unit's shell, gets plain lines.
+ */
+static bool under_journald(void)
 {
+	const char *e = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (!e || sscanf(e, "%llu:%llu", &dev, &ino) != 2 || fstat(STDERR_FILENO, &st))
+		return false;
+	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
+/* One journal field "NAME=value" into iov; false if out of room */
+static bool field(struct iovec *iov, size_t *n, char *buf, size_t len, const char *name,
+		  const char *value)
+{
+	int r;
+
+	if (!value)
+		return true;
+	r = snprintf(buf, len, "%s=%s", name, value);
+	if (r < 0 || (size_t)r >= len)
+		return false;
+	iov[*n].iov_base = buf;
+	iov[(*n)++].iov_len = (size_t)r;
+	return true;
+}
+
+void plog_at(int prio, const char *plan, const char *partition, const char *action, const char *fmt,
+	     ...)
+{
+	char msg[2048], f[5][4200];
+	struct iovec iov[6];
+	size_t n = 0;
 	va_list ap;
 
 	if (prio == LOG_DEBUG && !log_verbose)
 		return;
-	if (log_to_journal)
-		fprintf(stderr, "<%d>", prio);
-	else
-		fputs(prio <= LOG_ERR	    ? "partd: error: "
-		      : prio == LOG_WARNING ? "partd: warning: "
-					    : "partd: ",
-		      stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	if (log_to_journal) {
+		char p[16];
+
+		snprintf(p, sizeof(p), "%d", prio);
+		if (field(iov, &n, f[0], sizeof(f[0]), "MESSAGE", msg) &&
+		    field(iov, &n, f[1], sizeof(f[1]), "PRIORITY", p) &&
+		    field(iov, &n, f[2], sizeof(f[2]), "PLAN", plan) &&
+		    field(iov, &n, f[3], sizeof(f[3]), "PARTITION", partition) &&
+		    field(iov, &n, f[4], sizeof(f[4]), "ACTION", action)) {
+			iov[n].iov_base = "SYSLOG_IDENTIFIER=partd";
+			iov[n++].iov_len = strlen("SYSLOG_IDENTIFIER=partd");
+			if (sd_journal_sendv(iov, (int)n) >= 0)
+				return;
+		}
+		/* the journal refused it: the stream still reaches it */
+		fprintf(stderr, "<%d>%s\n", prio, msg);
+		return;
+	}
+	fprintf(stderr, "%s%s\n",
+		prio <= LOG_ERR	      ? "partd: error: "
+		: prio == LOG_WARNING ? "partd: warning: "
+				      : "partd: ",
+		msg);
+}
+
+/*
+ * One partd per machine: an exclusive flock on the kpart root directory,
+ * held until exit. The lock lives on the directory's inode, so it is met
+ * whatever socket, plan or state directory a second partd is given, and
+ * whatever path or mount namespace it reaches the kpart root through.
+ */
+static int lock_root(struct partd *d)
+{
+	int fd = open(d->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0) {
+		plog(LOG_ERR, "cannot open %s: %s", d->root, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		if (errno == EWOULDBLOCK)
+			plog(LOG_ERR,
+			     "another partd already manages %s: one partd per machine "
+			     "(systemctl status partd)",
+			     d->root);
+		else
+			plog(LOG_ERR, "cannot lock %s: %s", d->root, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	d->lock_fd = fd;
+	return 0;
 }
 
 uint64_t now_ms(void)
@@ -242,7 +327,7 @@ int main(int argc, char **argv)
 	d.stop_timeout_ms = 60000;
 	d.poll_ms = 200;
 	d.use_netlink = true;
-	d.sig_fd = d.listen_fd = d.nl_fd = -1;
+	d.sig_fd = d.listen_fd = d.nl_fd = d.lock_fd = -1;
 
 	while ((c = getopt_long(argc, argv, "p:r:s:S:vhV", opts, NULL)) != -1) {
 		switch (c) {
@@ -304,19 +389,18 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	log_verbose = d.verbose;
-	log_to_journal = getenv("JOURNAL_STREAM") != NULL;
+	log_to_journal = under_journald();
 
 	if (setup_signals(&d)) {
 		plog(LOG_ERR, "cannot set up signals: %s", strerror(errno));
 		return 1;
 	}
-	if (server_open(&d))
-		return 1;
 	if (refresh_inventory(&d, err, sizeof(err))) {
 		plog(LOG_ERR, "%s", err);
-		server_close(&d);
 		return 1;
 	}
+	if (lock_root(&d) || server_open(&d))
+		return 1;
 	load_held(&d);
 	if (d.use_netlink && events_open(&d))
 		plog(
@@ -352,6 +436,8 @@ int main(int argc, char **argv)
 	sd_notify(0, "STOPPING=1");
 	events_close(&d);
 	server_close(&d);
+	if (d.lock_fd >= 0)
+		close(d.lock_fd);
 	plan_free(d.plan);
 	free(d.plan_source);
 	inventory_free(d.inv);

@@ -48,6 +48,7 @@ struct partd {
 	size_t nheld;
 
 	int sig_fd, listen_fd;
+	int lock_fd; /* flock on the kpart root: one partd per machine */
 	struct client *clients;
 	size_t nclients;
 
@@ -71,8 +72,16 @@ struct partd {
 	uint64_t next_hang_check;
 };
 
-/* log.c-ish helpers (main.c) */
-void plog(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/*
+ * Logging (main.c), one function for every line: under journald each line
+ * is a journal entry with, where known, the fields PLAN= (the plan file or
+ * "partctl"), PARTITION= and ACTION= (what partd does: create, set, start,
+ * stop, delete, undo, apply, reject, kill, restart); any may be NULL.
+ * Elsewhere a plain line on stderr. plog() is a line with no fields.
+ */
+void plog_at(int prio, const char *plan, const char *partition, const char *action, const char *fmt,
+	     ...) __attribute__((format(printf, 5, 6)));
+#define plog(prio, ...) plog_at(prio, NULL, NULL, NULL, __VA_ARGS__)
 uint64_t now_ms(void);
 void notify_status(struct partd *d);
 

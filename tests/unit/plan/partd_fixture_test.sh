@@ -102,6 +102,21 @@ start_partd
 [ ! -d "$KPART_ROOT/old" ] || fail "old not deleted"
 web_boots=$(state web boot_count)
 
+# --- one partd per machine: a second one is refused whatever its socket,
+# also through another path to the same kpart root, and touches nothing
+ln -s "$KPART_ROOT" "$T/root-link"
+for root in "$KPART_ROOT" "$T/root-link"; do
+	rc=0
+	KPART_ROOT=$root KPART_SOCKET=$T/run2/partd.sock timeout 10 "$PARTD" --plan "$T/plan.json" \
+		--no-netlink 2>"$T/second.err" || rc=$?
+	[ $rc -eq 1 ] || fail "a second partd on $root exits $rc, not 1"
+	grep -q "another partd already manages $root" "$T/second.err" ||
+		fail "a second partd on $root says: $(cat "$T/second.err")"
+	[ ! -e "$T/run2/partd.sock" ] || fail "the second partd created its socket"
+done
+[ "$(state web boot_count)" = "$web_boots" ] || fail "the second partd touched web"
+"$PARTCTL" status >/dev/null || fail "the first partd stopped serving"
+
 # --- apply a change: progress and result
 plan 2-3,7 "console=ttyS1 loglevel=3" >"$T/plan2.json"
 "$PARTCTL" apply "$T/plan2.json" >"$T/out"
