@@ -34,4 +34,12 @@ char *jptr_key(const char *base, const char *key);
 /* Nearest of the candidate words (Levenshtein <= 2), or NULL. */
 const char *kp_nearest(const char *word, const char *const *cands);
 
+/* pci.c: the inventory's PCI devices */
+struct json_object;
+int pci_read(struct inventory *inv, const char *sysfs, const char *kernfs, char *err,
+	     size_t errlen);
+void pci_sort(struct inventory *inv);
+void pci_free(struct inventory *inv);
+struct json_object *pci_to_json(const struct inv_pci *d);
+
 #endif

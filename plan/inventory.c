@@ -62,6 +62,7 @@ static void inv_partition_free(struct inv_partition *p)
 	free(p->cmdline);
 	free(p->console);
 	free(p->exit_reason);
+	free(p->devices);
 }
 
 void inventory_free(struct inventory *inv)
@@ -84,6 +85,7 @@ void inventory_free(struct inventory *inv)
 	free(inv->pool_ranges);
 	free(inv->pool_nodes);
 	free(inv->file_root);
+	pci_free(inv);
 	free(inv);
 }
 
@@ -192,6 +194,7 @@ void inventory_sort(struct inventory *inv)
 {
 	if (inv->nparts > 1)
 		qsort(inv->parts, inv->nparts, sizeof(*inv->parts), cmp_part);
+	pci_sort(inv);
 }
 
 struct inv_partition *inventory_add_partition(struct inventory *inv, const char *name)
@@ -220,8 +223,9 @@ struct inv_partition *inventory_add_partition(struct inventory *inv, const char 
 	p->console = strdup("");
 	p->exit_reason = strdup("none");
 	p->memory_range = strdup("");
+	p->devices = strdup("");
 	if (!p->kernel || !p->initrd || !p->cmdline || !p->console || !p->exit_reason ||
-	    !p->memory_range) {
+	    !p->memory_range || !p->devices) {
 		inv_partition_free(p);
 		return NULL;
 	}
@@ -356,6 +360,55 @@ static int read_ranges(const char *dir, const char *name, struct mem_range **v, 
 	return 0;
 }
 
+/* NAME/devices: one address per line (absent before device hand-off: none) */
+static int read_devices(struct inv_partition *p, const char *dir, char *err, size_t errlen)
+{
+	char *path = kp_asprintf("%s/devices", dir), *text, *tok, *save = NULL, **v = NULL, *j;
+	size_t len, n = 0, i;
+	int r = 0;
+
+	if (!path)
+		return -ENOMEM;
+	text = kp_read_all(path, &len);
+	if (!text) {
+		free(path);
+		return errno == ENOMEM ? -ENOMEM : 0;
+	}
+	for (tok = strtok_r(text, " ,\t\n", &save); tok; tok = strtok_r(NULL, " ,\t\n", &save)) {
+		char **nv = realloc(v, (n + 1) * sizeof(*v));
+
+		if (!nv) {
+			r = -ENOMEM;
+			break;
+		}
+		v = nv;
+		if (!(v[n] = malloc(PCI_ADDR_LEN))) {
+			r = -ENOMEM;
+			break;
+		}
+		if (pci_addr_normalize(tok, v[n++])) {
+			set_err(err, errlen, "%s: \"%s\" is not a PCI address", path, tok);
+			r = -EINVAL;
+			break;
+		}
+	}
+	if (!r) {
+		j = pci_addrs_join(v, n);
+		if (j) {
+			free(p->devices);
+			p->devices = j;
+		} else {
+			r = -ENOMEM;
+		}
+	}
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+	free(text);
+	free(path);
+	return r;
+}
+
 static int read_partition(struct inv_partition *p, const char *dir, char *err, size_t errlen)
 {
 	char *s, *end;
@@ -405,7 +458,7 @@ static int read_partition(struct inv_partition *p, const char *dir, char *err, s
 	s = read_at(dir, "state");
 	p->state = s ? part_state_parse(s) : PART_UNKNOWN;
 	free(s);
-	return 0;
+	return read_devices(p, dir, err, errlen);
 oom:
 	set_err(err, errlen, "out of memory reading %s", dir);
 	return -ENOMEM;
@@ -727,6 +780,11 @@ struct inventory *inventory_read(const char *kernfs_root, const char *sysfs_root
 		inventory_free(inv);
 		return NULL;
 	}
+	if (pci_read(inv, sysfs_root ? sysfs_root : PLAN_DEFAULT_SYSFS,
+		     kernfs_root ? kernfs_root : PLAN_DEFAULT_KERNFS, err, errlen)) {
+		inventory_free(inv);
+		return NULL;
+	}
 	return inv;
 }
 
@@ -815,6 +873,22 @@ static struct json_object *ranges_json(const struct mem_range *r, size_t n)
 	return arr;
 }
 
+/* "a,b" (NAME/devices as read) as ["a","b"] */
+static struct json_object *devices_json(const char *joined)
+{
+	struct json_object *arr = json_object_new_array();
+	const char *p = joined;
+
+	while (p && *p) {
+		const char *e = strchr(p, ',');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+
+		json_object_array_add(arr, json_object_new_string_len(p, (int)len));
+		p = e ? e + 1 : NULL;
+	}
+	return arr;
+}
+
 struct json_object *inv_partition_to_json(const struct inv_partition *p)
 {
 	struct json_object *o = json_object_new_object();
@@ -834,6 +908,7 @@ struct json_object *inv_partition_to_json(const struct inv_partition *p)
 	json_object_object_add(o, "cmdline", json_object_new_string(p->cmdline));
 	json_object_object_add(o, "console", json_object_new_string(p->console));
 	json_object_object_add(o, "smt_split", json_object_new_boolean(p->smt_split));
+	json_object_object_add(o, "devices", devices_json(p->devices));
 	json_object_object_add(o, "exit_reason", json_object_new_string(p->exit_reason));
 	json_object_object_add(o, "boot_count", json_object_new_int64((int64_t)p->boot_count));
 	json_object_object_add(o, "boot_time_us", json_object_new_int64((int64_t)p->boot_time_us));
@@ -915,5 +990,13 @@ struct json_object *inventory_to_json(const struct inventory *inv)
 	for (i = 0; i < inv->nparts; i++)
 		json_object_array_add(parts, inv_partition_to_json(&inv->parts[i]));
 	json_object_object_add(o, "partitions", parts);
+	parts = json_object_new_array();
+	for (i = 0; i < inv->npci; i++)
+		json_object_array_add(parts, pci_to_json(&inv->pci[i]));
+	pool = json_object_new_object();
+	json_object_object_add(pool, "sysfs", json_object_new_boolean(inv->pci_known));
+	json_object_object_add(pool, "handoff", json_object_new_boolean(inv->pci_handoff));
+	json_object_object_add(pool, "devices", parts);
+	json_object_object_add(o, "pci", pool);
 	return o;
 }

@@ -367,29 +367,6 @@ static int parse_size_value(struct ctx *c, struct json_object *v, const char *pa
 	return -1;
 }
 
-static bool is_pci_address(const char *s)
-{
-	/* [DDDD:]BB:DD.F with hex digits, device <= 1f, function <= 7 */
-	size_t n = strlen(s), i;
-	const char *bdf = s;
-
-	if (n == 12) {
-		for (i = 0; i < 4; i++)
-			if (!isxdigit((unsigned char)s[i]))
-				return false;
-		if (s[4] != ':')
-			return false;
-		bdf = s + 5;
-	} else if (n != 7) {
-		return false;
-	}
-	if (!isxdigit((unsigned char)bdf[0]) || !isxdigit((unsigned char)bdf[1]) || bdf[2] != ':' ||
-	    !isxdigit((unsigned char)bdf[3]) || !isxdigit((unsigned char)bdf[4]) || bdf[5] != '.' ||
-	    bdf[6] < '0' || bdf[6] > '7')
-		return false;
-	return strtoul((char[]){bdf[3], bdf[4], 0}, NULL, 16) <= 0x1f;
-}
-
 static bool console_ok(const char *s)
 {
 	const char *p;
@@ -728,21 +705,46 @@ static void parse_partition(struct ctx *c, struct plan_partition *pp, struct jso
 			pp->devices = calloc(n + 1, sizeof(char *));
 			if (!pp->devices)
 				c->oom = 1;
-			for (i = 0; pp->devices && i < n; i++) {
+			pp->device_index = calloc(n + 1, sizeof(size_t));
+			if (!pp->device_index)
+				c->oom = 1;
+			for (i = 0; pp->devices && pp->device_index && i < n; i++) {
 				struct json_object *d = json_object_array_get_idx(v, i);
-				char *dp = jptr_idx(sub ? sub : path, i);
+				char *dp = jptr_idx(sub ? sub : path, i), addr[PCI_ADDR_LEN];
+				size_t k;
 
 				if (!json_object_is_type(d, json_type_string) ||
-				    !is_pci_address(json_object_get_string(d))) {
+				    pci_addr_normalize(json_object_get_string(d), addr)) {
 					struct problem *p =
-					    err_at(c, dp ? dp : path, "\"%s\" is not a PCI address",
-						   json_object_get_string(d));
+					    json_object_is_type(d, json_type_string)
+						? err_at(c, dp ? dp : path,
+							 "\"%s\" is not a PCI address",
+							 json_object_get_string(d))
+						: err_at(c, dp ? dp : path,
+							 "must be a PCI address string, not %s",
+							 type_name(d));
 
-					problem_hint(p, "write addresses like \"0000:03:00.0\"");
+					problem_hint(p, "write DOMAIN:BUS:DEVICE.FUNCTION in hex, "
+							"like \"0000:03:00.0\" (or \"03:00.0\" in "
+							"domain 0000); device 00-1f, function 0-7");
+					pp->invalid |= PLAN_F_DEVICES;
+					free(dp);
+					continue;
+				}
+				for (k = 0; k < pp->ndevices; k++)
+					if (!strcmp(pp->devices[k], addr))
+						break;
+				if (k < pp->ndevices) {
+					struct problem *p = err_at(
+					    c, dp ? dp : path, "device %s is listed twice", addr);
+
+					problem_holder(p, "%s/%zu in this partition",
+						       sub ? sub : path, pp->device_index[k]);
+					problem_hint(p, "remove one of them");
 					pp->invalid |= PLAN_F_DEVICES;
 				} else {
-					pp->devices[pp->ndevices++] =
-					    kp_strdup(json_object_get_string(d));
+					pp->device_index[pp->ndevices] = i;
+					pp->devices[pp->ndevices++] = kp_strdup(addr);
 				}
 				free(dp);
 			}
@@ -779,6 +781,57 @@ static void parse_partition(struct ctx *c, struct plan_partition *pp, struct jso
 		}
 	}
 	parse_policy(c, pp, o, path);
+}
+
+/* A device may go to one partition only: the later ones get the error. */
+static void devices_once(struct ctx *c, struct plan *plan)
+{
+	struct strmap seen = {0};
+	size_t total = 0, i, j, *who;
+
+	for (i = 0; i < plan->nparts; i++)
+		total += plan->parts[i].ndevices;
+	who = calloc(total + 1, sizeof(*who));
+	if (!who || strmap_init(&seen, total)) {
+		free(who);
+		c->oom = 1;
+		return;
+	}
+	total = 0;
+	for (i = 0; i < plan->nparts; i++) {
+		struct plan_partition *pp = &plan->parts[i];
+
+		for (j = 0; j < pp->ndevices; j++) {
+			size_t first;
+			int r = strmap_insert(&seen, pp->devices[j], total, &first);
+
+			if (r < 0) {
+				c->oom = 1;
+				break;
+			}
+			who[total++] = i;
+			if (r == 0) {
+				const struct plan_partition *o = &plan->parts[who[first]];
+				char *dp = kp_asprintf("/partitions/%zu/devices/%zu", i,
+						       pp->device_index[j]);
+				char *lbl =
+				    o->invalid & PLAN_F_NAME
+					? kp_asprintf("/partitions/%zu", o->index)
+					: kp_asprintf("/partitions/%zu (%s)", o->index, o->name);
+				struct problem *p = err_at(c, dp ? dp : "/partitions",
+							   "device %s is also requested by %s",
+							   pp->devices[j], lbl ? lbl : "?");
+
+				problem_holder(p, "%s in this plan", lbl ? lbl : "?");
+				problem_hint(p, "a device goes to one partition only");
+				pp->invalid |= PLAN_F_DEVICES;
+				free(dp);
+				free(lbl);
+			}
+		}
+	}
+	strmap_free(&seen);
+	free(who);
 }
 
 static void parse_top(struct ctx *c, struct plan *plan, struct json_object *root)
@@ -871,6 +924,7 @@ static void parse_top(struct ctx *c, struct plan *plan, struct json_object *root
 					path ? path : "/partitions");
 			free(path);
 		}
+		devices_once(c, plan);
 	}
 }
 
@@ -1024,6 +1078,7 @@ void plan_free(struct plan *plan)
 		for (j = 0; j < pp->ndevices; j++)
 			free(pp->devices[j]);
 		free(pp->devices);
+		free(pp->device_index);
 	}
 	free(plan->parts);
 	free(plan->description);

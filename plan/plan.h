@@ -93,6 +93,23 @@ const char *plan_format_size(uint64_t bytes, char buf[32]);
  */
 const char *plan_name_problem(const char *name);
 
+/* ------------------------------------------------------------ PCI devices */
+
+/* "dddd:bb:dd.f" and its NUL */
+#define PCI_ADDR_LEN 13
+
+/*
+ * Normalise a PCI address: "DDDD:BB:DD.F" or "BB:DD.F" (domain 0000), hex
+ * digits in either case, device 00-1f, function 0-7, into lowercase
+ * "dddd:bb:dd.f" in out. Returns 0 or -EINVAL (out is then "").
+ */
+int pci_addr_normalize(const char *text, char out[PCI_ADDR_LEN]);
+/*
+ * The devices as one value for NAME/devices and for comparing sets: sorted,
+ * duplicates dropped, joined with ","; "" when none. malloc'd or NULL.
+ */
+char *pci_addrs_join(char *const *addrs, size_t n);
+
 /* --------------------------------------------------------------- problems */
 
 enum problem_severity {
@@ -178,7 +195,11 @@ struct plan_partition {
 	char *initrd;  /* absolute path or NULL (none) */
 	char *cmdline; /* NULL = "" */
 	char *console; /* NULL = not managed (left as the kernel has it) */
+	/* PCI addresses, normalised (pci_addr_normalize), in plan order without
+	 * the malformed and repeated ones; device_index[i]: devices[i]'s
+	 * position in the plan's list (for problem paths) */
 	char **devices;
+	size_t *device_index;
 	size_t ndevices;
 	bool autostart;
 	/* May split a core's hardware threads with the boot kernel or another
@@ -304,6 +325,36 @@ struct inv_partition {
 	 * stopped, so plan_diff does not start them again. */
 	bool hold;
 	bool smt_split; /* NAME/smt_split is 1 (false when the file is absent) */
+	/* NAME/devices as pci_addrs_join makes it ("" when none or no file) */
+	char *devices;
+};
+
+/* A PCI device's place between the boot kernel and the partitions. */
+enum pci_dev_state {
+	PCI_FREE,    /* no partition holds it */
+	PCI_CLAIMED, /* a stopped partition holds it; still in the boot kernel */
+	PCI_OWNED,   /* a running partition has it; gone from the boot kernel's PCI tree */
+};
+const char *pci_dev_state_name(enum pci_dev_state s); /* "free", "claimed", "owned" */
+
+/*
+ * A PCI device of the machine: from SYSFS/bus/pci/devices, and from the
+ * kpart file devices for the ones partitions hold (an owned device is only
+ * there: what sysfs would say about it is unknown then).
+ */
+struct inv_pci {
+	char addr[PCI_ADDR_LEN];
+	bool in_sysfs;		    /* in the boot kernel's PCI tree */
+	int vendor, device;	    /* -1 when unknown */
+	long class_code;	    /* 24 bits (base class, subclass, prog-if); -1 unknown */
+	int header_type;	    /* config byte 0x0e without bit 7; -1 unknown */
+	bool multifunction;	    /* bit 7 of that byte */
+	bool acs;		    /* an ACS extended capability in its config space */
+	bool boot_vga;		    /* sysfs boot_vga is 1 */
+	char *driver;		    /* bound in the boot kernel, "" none or unknown */
+	char *boot_use;		    /* what of the boot kernel sits on it, or NULL */
+	char owner[KPART_NAME_MAX]; /* the partition holding it, "" none */
+	enum pci_dev_state state;
 };
 
 /* Where inventory_read found the grouping of CPUs into cores. */
@@ -362,6 +413,15 @@ struct inventory {
 	/* The module predates smt_split (inventory_read found no cpu_cores
 	 * file): it keeps no cores whole and has no NAME/smt_split to write. */
 	bool no_smt_split;
+	/*
+	 * PCI devices sorted by address (inventory_sort). pci_known: the
+	 * sysfs PCI tree could be listed (else only what kpart's devices file
+	 * says is here); pci_handoff: the module has the devices file, so
+	 * partitions can be given devices.
+	 */
+	struct inv_pci *pci;
+	size_t npci, cappci;
+	bool pci_known, pci_handoff;
 };
 
 /*
@@ -389,6 +449,18 @@ int inventory_add_core(struct inventory *inv, const struct cpuset *threads);
 int inventory_core_of(const struct inventory *inv, unsigned c, struct cpuset *out);
 /* Number of threads of c's core (1 for a CPU of its own). */
 unsigned inventory_core_size(const struct inventory *inv, unsigned c);
+/* Add a PCI device (unknown fields -1, empty strings, free); call inventory_sort after. */
+struct inv_pci *inventory_add_pci(struct inventory *inv, const char *addr);
+/* The device at a normalised address, or NULL (the inventory must be sorted). */
+struct inv_pci *inventory_pci(const struct inventory *inv, const char *addr);
+/*
+ * Must the functions of d's slot (dddd:bb:dd) go to one partition
+ * together? The module's rule (docs/interfaces.md): yes for a
+ * multi-function device unless every function of it has ACS, which keeps
+ * the functions from reaching each other's memory without the IOMMU
+ * seeing it.
+ */
+bool pci_must_go_whole(const struct inventory *inv, const struct inv_pci *d);
 /* Add a partition with empty strings and state stopped; keeps parts sorted. */
 struct inv_partition *inventory_add_partition(struct inventory *inv, const char *name);
 /* Call after the last inventory_add_partition of a batch (sorts). */

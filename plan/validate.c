@@ -812,6 +812,158 @@ static void check_path(struct vctx *v, struct fcache *fc, size_t idx, const char
 	free(path);
 }
 
+/* ------------------------------------------------------------ PCI devices */
+
+/* Is addr in pp's devices? */
+static bool lists_device(const struct plan_partition *pp, const char *addr)
+{
+	size_t k;
+
+	for (k = 0; k < pp->ndevices; k++)
+		if (!strcmp(pp->devices[k], addr))
+			return true;
+	return false;
+}
+
+/* The plan partition that lists addr, or NULL. */
+static const struct plan_partition *device_taker(const struct plan *plan, const char *addr)
+{
+	size_t i;
+
+	for (i = 0; i < plan->nparts; i++)
+		if (lists_device(&plan->parts[i], addr))
+			return &plan->parts[i];
+	return NULL;
+}
+
+/*
+ * The functions of d's slot that must go with it (pci_must_go_whole) but
+ * pp does not list: one problem per slot, at its first device in pp.
+ */
+static void check_whole(struct vctx *v, struct plan_partition *pp, size_t k,
+			const struct inv_pci *d, const char *path)
+{
+	const struct inventory *inv = v->inv;
+	char *missing = NULL, *holders = NULL, *t;
+	size_t i;
+
+	for (i = 0; i < k; i++) /* reported at an earlier function of the slot */
+		if (!strncmp(pp->devices[i], d->addr, 10))
+			return;
+	if (!pci_must_go_whole(inv, d))
+		return;
+	for (i = 0; i < inv->npci; i++) {
+		const struct inv_pci *o = &inv->pci[i];
+		const struct plan_partition *taker;
+		char *lbl;
+
+		if (strncmp(o->addr, d->addr, 10) || lists_device(pp, o->addr))
+			continue;
+		t = kp_asprintf("%s%s%s", missing ? missing : "", missing ? ", " : "", o->addr);
+		free(missing);
+		missing = t;
+		taker = device_taker(v->plan, o->addr);
+		lbl = taker ? part_label(taker) : NULL;
+		t = kp_asprintf("%s%s%s: %s", holders ? holders : "", holders ? "; " : "", o->addr,
+				lbl ? lbl
+				: o->owner[0]
+				    ? "partition now, not in this plan's lists"
+				    : "the boot kernel (no partition of this plan gets it)");
+		free(lbl);
+		free(holders);
+		holders = t;
+	}
+	if (missing) {
+		struct problem *p = problem_add(
+		    v->ps, PROBLEM_ERROR, path,
+		    "%s is one function of multi-function device %.10s, whose functions go to one "
+		    "partition together (not every function has ACS): %s missing",
+		    d->addr, d->addr, missing);
+
+		if (holders)
+			problem_holder(p, "%s", holders);
+		problem_hint(p,
+			     "add %s to this partition, or leave all functions of %.10s to the "
+			     "boot kernel",
+			     missing, d->addr);
+		pp->invalid |= PLAN_F_DEVICES;
+	}
+	free(missing);
+	free(holders);
+}
+
+/*
+ * Against the machine: the module can hand devices over, and each device
+ * exists, is an endpoint and not a bridge, carries nothing the boot kernel
+ * needs (console, root file system), and comes with the other functions of
+ * its slot when they must go together. A device a partition owns now is
+ * not in the boot kernel's sysfs: only what the kpart devices file says is
+ * known, and the module accepted it already.
+ */
+static void check_devices(struct vctx *v, struct plan_partition *pp)
+{
+	const struct inventory *inv = v->inv;
+	char *base = kp_asprintf("/partitions/%zu/devices", pp->index);
+	size_t k;
+
+	if (!inv->pci_handoff) {
+		struct problem *p =
+		    problem_add(v->ps, PROBLEM_ERROR, base ? base : "",
+				"this kpart module cannot hand PCI devices to partitions (it has "
+				"no devices file)");
+
+		problem_hint(p, "leave \"devices\" out, or load a kpart module with device "
+				"hand-off");
+		pp->invalid |= PLAN_F_DEVICES;
+		free(base);
+		return;
+	}
+	for (k = 0; k < pp->ndevices; k++) {
+		const struct inv_pci *d = inventory_pci(inv, pp->devices[k]);
+		char *path = kp_asprintf("%s/%zu", base ? base : "", pp->device_index[k]);
+		struct problem *p;
+		const char *pth = path ? path : "";
+
+		if (!d) {
+			if (inv->pci_known) {
+				p = problem_add(v->ps, PROBLEM_ERROR, pth,
+						"PCI device %s does not exist on this machine",
+						pp->devices[k]);
+				problem_hint(p, "partctl inventory lists the PCI devices");
+			} else {
+				p = problem_add(v->ps, PROBLEM_ERROR, pth,
+						"cannot check PCI device %s: the boot kernel's "
+						"sysfs has no PCI device list (bus/pci/devices)",
+						pp->devices[k]);
+			}
+			pp->invalid |= PLAN_F_DEVICES;
+		} else if (d->in_sysfs && d->class_code >= 0 && (d->class_code >> 16) == 0x06) {
+			p = problem_add(v->ps, PROBLEM_ERROR, pth,
+					"%s is a bridge (class %06lx), not a device to hand over",
+					d->addr, (unsigned long)d->class_code);
+			problem_hint(p, "give the partition the devices behind the bridge");
+			pp->invalid |= PLAN_F_DEVICES;
+		} else if (d->in_sysfs && d->header_type > 0) {
+			p = problem_add(v->ps, PROBLEM_ERROR, pth,
+					"%s is not an endpoint (PCI header type %d)", d->addr,
+					d->header_type);
+			problem_hint(p, "only endpoints (header type 0) can be handed over");
+			pp->invalid |= PLAN_F_DEVICES;
+		} else if (d->in_sysfs && d->boot_use) {
+			p = problem_add(v->ps, PROBLEM_ERROR, pth,
+					"%s carries the boot kernel's %s", d->addr, d->boot_use);
+			problem_holder(p, "the boot kernel (%s)", d->boot_use);
+			problem_hint(p, "the boot kernel keeps the devices it needs; hand over "
+					"another one");
+			pp->invalid |= PLAN_F_DEVICES;
+		} else {
+			check_whole(v, pp, k, d, pth);
+		}
+		free(path);
+	}
+	free(base);
+}
+
 /* ------------------------------------------------------------------- main */
 
 static int cmp_mem_desc(const void *a, const void *b)
@@ -1515,16 +1667,8 @@ size_t plan_validate(struct plan *plan, const struct inventory *inv, struct prob
 			check_path(&v, &fc, i, "kernel", pp->kernel, true);
 		if (pp->initrd && !(pp->invalid & PLAN_F_INITRD))
 			check_path(&v, &fc, i, "initrd", pp->initrd, false);
-		if (pp->ndevices) {
-			char *path = kp_asprintf("/partitions/%zu/devices", i);
-			struct problem *p = problem_add(
-			    ps, PROBLEM_ERROR, path,
-			    "device assignment is not available in kpart interface version %d",
-			    inv->iface_version);
-
-			problem_hint(p, "leave \"devices\" empty until the kernel supports it");
-			free(path);
-		}
+		if (pp->ndevices)
+			check_devices(&v, pp);
 	}
 out:
 	if (v.oom)

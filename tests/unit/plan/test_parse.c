@@ -83,7 +83,8 @@ static void test_full_partition(void **state)
 	assert_string_equal(pp->cmdline, "console=ttyS1 x=//y");
 	assert_string_equal(pp->console, "io:0x2f8");
 	assert_int_equal(pp->ndevices, 2);
-	assert_string_equal(pp->devices[1], "04:1f.7");
+	assert_string_equal(pp->devices[0], "0000:03:00.0");
+	assert_string_equal(pp->devices[1], "0000:04:1f.7"); /* domain 0000 added */
 	assert_false(pp->autostart);
 	pp = &p->parts[1];
 	assert_int_equal(pp->numa_node, -1);
@@ -365,7 +366,8 @@ static void test_bad_values(void **state)
 	    {"\"name\":\"a\",\"cpus\":\"1\",\"memory\":\"4K\",\"kernel\":\"/k\","
 	     "\"devices\":[\"0000:03:20.0\"]",
 	     "/partitions/0/devices/0", "not a PCI address",
-	     "write addresses like \"0000:03:00.0\""},
+	     "write DOMAIN:BUS:DEVICE.FUNCTION in hex, like \"0000:03:00.0\" (or \"03:00.0\" in "
+	     "domain 0000); device 00-1f, function 0-7"},
 	    {"\"name\":\"a\",\"cpus\":\"1\",\"memory\":\"4K\",\"kernel\":\"/k\",\"devices\":\"x\"",
 	     "/partitions/0/devices", "must be an array", NULL},
 	    {"\"name\":\"a\",\"cpus\":\"1\",\"memory\":\"4K\",\"kernel\":\"/"
