@@ -3,10 +3,10 @@
  * Diff a validated plan against the live machine into ordered actions:
  *
  *   stop      partitions that are removed, or whose definition changes
- *   release   give back CPUs and memory first (so another partition can take
- *             them), delete removed partitions
+ *   release   give back CPUs, memory and PCI devices first (so another
+ *             partition can take them), delete removed partitions
  *   create    mkdir new partitions
- *   configure write cpus, memory, kernel, initrd, cmdline, console
+ *   configure write cpus, memory, kernel, initrd, cmdline, console, devices
  *   start     autostart partitions, and changed ones that were running
  *
  * smt_split (may the partition split a core's hardware threads) is written
@@ -46,10 +46,11 @@ enum {
 	CH_CONSOLE = 1 << 5,
 	CH_SMT = 1 << 6,
 	CH_NODE = 1 << 7,
+	CH_DEVICES = 1 << 8,
 };
 
-static const char *const ch_names[] = {"cpus",	  "memory",  "kernel",	  "initrd",
-				       "cmdline", "console", "smt_split", "numa_node"};
+static const char *const ch_names[] = {"cpus",	  "memory",    "kernel",    "initrd", "cmdline",
+				       "console", "smt_split", "numa_node", "devices"};
 
 void plan_actions_init(struct plan_actions *as)
 {
@@ -139,8 +140,34 @@ static const char *str0(const char *s)
 	return s ? s : "";
 }
 
+/*
+ * pp's devices that ip holds already: what ip keeps when it gives the
+ * others up in the release phase ("" when none). malloc'd or NULL.
+ */
+static char *devices_kept(const char *live, const struct plan_partition *pp)
+{
+	char *out = malloc(strlen(live) + 1), *o = out;
+	const char *p = live;
+
+	while (out && p && *p) {
+		const char *e = strchr(p, ',');
+		size_t len = e ? (size_t)(e - p) : strlen(p), k;
+
+		for (k = 0; k < pp->ndevices; k++)
+			if (strlen(pp->devices[k]) == len && !memcmp(pp->devices[k], p, len)) {
+				o += sprintf(o, "%s%.*s", o == out ? "" : ",", (int)len, p);
+				break;
+			}
+		p = e ? e + 1 : NULL;
+	}
+	if (out)
+		*o = '\0';
+	return out;
+}
+
+/* pdev: pp's devices as pci_addrs_join makes them (NAME/devices reads the same) */
 static unsigned changes(const struct plan_partition *pp, const struct inv_partition *ip,
-			const struct inventory *inv)
+			const struct inventory *inv, const char *pdev)
 {
 	unsigned ch = 0;
 
@@ -160,12 +187,14 @@ static unsigned changes(const struct plan_partition *pp, const struct inv_partit
 		ch |= CH_SMT;
 	if (inv->numa_pool && pp->mem_node != ip->mem_node)
 		ch |= CH_NODE;
+	if (strcmp(pdev, ip->devices))
+		ch |= CH_DEVICES;
 	return ch;
 }
 
 static char *why_changed(unsigned ch)
 {
-	char buf[128] = "definition changed:";
+	char buf[160] = "definition changed:";
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(ch_names); i++)
@@ -274,7 +303,8 @@ out:
  */
 static int configure(struct plan_actions *as, const struct plan_partition *pp,
 		     const struct inv_partition *cur, const struct cpuset *cur_cpus,
-		     uint64_t cur_mem, bool cur_smt, bool no_smt, bool numa)
+		     uint64_t cur_mem, bool cur_smt, bool no_smt, bool numa, const char *pdev,
+		     const char *cur_dev)
 {
 	const char *n = pp->name;
 	int r = 0;
@@ -305,6 +335,10 @@ static int configure(struct plan_actions *as, const struct plan_partition *pp,
 	if (!r && pp->console && (!cur || strcmp(pp->console, cur->console)))
 		r = add_set(as, PHASE_CONFIGURE, n, "console", pp->console,
 			    cur ? cur->console : NULL);
+	/* after the release phase: the devices others gave up are free now. Undo
+	 * empties them for a new partition too, so its rmdir leaves none held. */
+	if (!r && ((!cur && pdev[0]) || (cur && strcmp(pdev, cur_dev))))
+		r = add_set(as, PHASE_CONFIGURE, n, "devices", pdev, cur ? cur_dev : "");
 	return r;
 }
 
@@ -315,11 +349,20 @@ int plan_diff(const struct plan *plan, const struct inventory *inv, struct plan_
 	unsigned *ch = NULL;
 	uint64_t *relmem = NULL; /* plan index -> memory the release phase leaves */
 	bool *in_plan = NULL;
+	char **pdev = NULL; /* plan index -> its devices, joined */
+	char **kdev = NULL; /* plan index -> the live devices it keeps (changed ones) */
 	struct cpuset keep;
 	size_t i;
 	int r = -ENOMEM;
 
 	cpuset_init(&keep);
+	pdev = calloc(plan->nparts + 1, sizeof(*pdev));
+	kdev = calloc(plan->nparts + 1, sizeof(*kdev));
+	if (!pdev || !kdev)
+		goto out;
+	for (i = 0; i < plan->nparts; i++)
+		if (!(pdev[i] = pci_addrs_join(plan->parts[i].devices, plan->parts[i].ndevices)))
+			goto out;
 	lidx = malloc((plan->nparts + 1) * sizeof(*lidx));
 	ch = calloc(plan->nparts + 1, sizeof(*ch));
 	relmem = calloc(plan->nparts + 1, sizeof(*relmem));
@@ -336,7 +379,7 @@ int plan_diff(const struct plan *plan, const struct inventory *inv, struct plan_
 		if (strmap_get(&live, plan->parts[i].name, &j)) {
 			lidx[i] = j;
 			in_plan[j] = true;
-			ch[i] = changes(&plan->parts[i], &inv->parts[j], inv);
+			ch[i] = changes(&plan->parts[i], &inv->parts[j], inv, pdev[i]);
 		}
 	}
 
@@ -388,6 +431,10 @@ int plan_diff(const struct plan *plan, const struct inventory *inv, struct plan_
 			goto out;
 		if (!inv->numa_pool && ip->memory &&
 		    add_set_u64(out, PHASE_RELEASE, ip->name, "memory", zero, &ip->memory))
+			goto out;
+		/* its devices, for the partitions that get them (and for undo) */
+		if (ip->devices[0] &&
+		    add_set(out, PHASE_RELEASE, ip->name, "devices", "", ip->devices))
 			goto out;
 		a = add(out, ACT_DELETE, PHASE_RELEASE, ip->name, "not in plan");
 		if (!a)
@@ -444,6 +491,15 @@ int plan_diff(const struct plan *plan, const struct inventory *inv, struct plan_
 		if (!numa && relmem[i] != ip->memory &&
 		    add_set_u64(out, PHASE_RELEASE, pp->name, "memory", relmem[i], &ip->memory))
 			goto out;
+		/* give up the devices it loses before any other partition claims them */
+		if (ch[i] & CH_DEVICES) {
+			kdev[i] = devices_kept(ip->devices, pp);
+			if (!kdev[i])
+				goto out;
+			if (strcmp(kdev[i], ip->devices) &&
+			    add_set(out, PHASE_RELEASE, pp->name, "devices", kdev[i], ip->devices))
+				goto out;
+		}
 	}
 
 	/* 3. create */
@@ -461,7 +517,7 @@ int plan_diff(const struct plan *plan, const struct inventory *inv, struct plan_
 
 		if (lidx[i] == SIZE_MAX) {
 			if (configure(out, pp, NULL, NULL, 0, false, inv->no_smt_split,
-				      inv->numa_pool))
+				      inv->numa_pool, pdev[i], NULL))
 				goto out;
 			continue;
 		}
@@ -479,7 +535,8 @@ int plan_diff(const struct plan *plan, const struct inventory *inv, struct plan_
 		/* the release phase wrote smt_split 1 with the CPUs it gave back */
 		smt = ip->smt_split || ((ch[i] & CH_CPUS) && pp->smt_split && !inv->no_smt_split &&
 					!cpuset_subset(&ip->cpus, &pp->cpus));
-		if (configure(out, pp, ip, &keep, mem, smt, inv->no_smt_split, inv->numa_pool))
+		if (configure(out, pp, ip, &keep, mem, smt, inv->no_smt_split, inv->numa_pool,
+			      pdev[i], kdev[i] ? kdev[i] : ip->devices))
 			goto out;
 	}
 
@@ -512,6 +569,12 @@ out:
 	free(ch);
 	free(relmem);
 	free(in_plan);
+	for (i = 0; i < plan->nparts; i++) {
+		free(pdev ? pdev[i] : NULL);
+		free(kdev ? kdev[i] : NULL);
+	}
+	free(pdev);
+	free(kdev);
 	return r;
 }
 

@@ -59,6 +59,14 @@ static const char *explain(const char *attr, int e)
 		       : e == E2BIG  ? "longer than 2047 bytes"
 		       : e == EINVAL ? "not none, ttyS0-3 or io:PORT"
 				     : NULL;
+	if (!strcmp(attr, "devices"))
+		return e == ENODEV   ? "no such PCI device"
+		       : e == EINVAL ? "not a PCI address, a bridge or not an endpoint, or one "
+				       "function of a multi-function device that must go whole"
+		       : e == EBUSY  ? "the partition is not stopped, or a device is another "
+				       "partition's or carries the boot kernel's console or root "
+				       "file system"
+				     : NULL;
 	if (!strcmp(attr, "control"))
 		return e == EBUSY	? "the partition is not stopped"
 		       : e == EINVAL	? "cpus, memory or kernel is not set, or nothing to stop"

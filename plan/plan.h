@@ -515,10 +515,10 @@ enum plan_action_type {
 
 enum plan_phase {
 	PHASE_STOP,	 /* stop partitions that are removed or must change */
-	PHASE_RELEASE,	 /* give back CPUs and memory, delete removed partitions */
+	PHASE_RELEASE,	 /* give back CPUs, memory and devices, delete removed partitions */
 	PHASE_CREATE,	 /* mkdir new partitions */
 	PHASE_CONFIGURE, /* write smt_split, cpus, numa_node, memory, kernel, initrd, cmdline,
-			    console */
+			    console, devices */
 	PHASE_START,	 /* start what should run */
 };
 

@@ -36,7 +36,9 @@
 	"{\"name\":\"" name "\",\"cpus\":\"" cpus "\",\"memory\":\"64M\"," K ",\"devices\":[" devs \
 	"]}"
 #define WEB(devs) PART("web", "2", devs)
-#define DB(devs) PART("db", "3", devs)
+#define DB(devs)                                                                                   \
+	"{\"name\":\"db\",\"cpus\":\"3\",\"memory\":\"64M\"," K ",\"autostart\":false,"            \
+	"\"devices\":[" devs "]}"
 
 static void put(const char *root, const char *rel, const void *data, size_t len)
 {
@@ -467,6 +469,156 @@ static void test_no_pci_tree(void **state)
 	assert_problem(&f->ps, "/partitions/1/devices/0", "cannot check PCI device 0000:03:00.0");
 }
 
+/* ------------------------------------------------------------------ diff */
+
+/*
+ * Replay f->as from the machine's state and fail at the first step the
+ * module would refuse: a devices write while the partition runs, a device
+ * claimed while another partition holds it, a partition deleted with
+ * devices. Returns the diff text (fx_diff_text).
+ */
+static const char *diff_checked(struct fx *f, const char *plan_text)
+{
+	char owner[64][KPART_NAME_MAX], addr[64][PCI_ADDR_LEN];
+	char running[16][KPART_NAME_MAX];
+	size_t nd = 0, nr = 0, i, k;
+	const char *text;
+
+	if (check(f, plan_text)) {
+		dump_problems(&f->ps);
+		fail_msg("plan does not validate");
+	}
+	text = fx_diff_text(f);
+	for (i = 0; i < f->inv->npci; i++)
+		if (f->inv->pci[i].owner[0]) {
+			strcpy(addr[nd], f->inv->pci[i].addr);
+			strcpy(owner[nd++], f->inv->pci[i].owner);
+		}
+	for (i = 0; i < f->inv->nparts; i++)
+		if (f->inv->parts[i].state == PART_RUNNING)
+			strcpy(running[nr++], f->inv->parts[i].name);
+	for (i = 0; i < f->as.n; i++) {
+		const struct plan_action *a = &f->as.v[i];
+		bool runs = false;
+
+		for (k = 0; k < nr; k++)
+			runs |= !strcmp(running[k], a->name);
+		if (a->type == ACT_STOP) {
+			for (k = 0; k < nr; k++)
+				if (!strcmp(running[k], a->name))
+					running[k][0] = '\0';
+		} else if (a->type == ACT_START) {
+			strcpy(running[nr++], a->name);
+		} else if (a->type == ACT_DELETE) {
+			for (k = 0; k < nd; k++)
+				if (!strcmp(owner[k], a->name))
+					fail_msg("step %zu: %s deleted holding %s", i, a->name,
+						 addr[k]);
+		} else if (a->type == ACT_SET && !strcmp(a->attr, "devices")) {
+			const char *p = a->value;
+
+			if (runs)
+				fail_msg("step %zu: devices of %s written while it runs", i,
+					 a->name);
+			for (k = 0; k < nd; k++) /* it gives up what it had */
+				if (!strcmp(owner[k], a->name))
+					owner[k][0] = '\0';
+			while (*p) {
+				size_t len = strcspn(p, ",");
+
+				for (k = 0; k < nd; k++)
+					if (!strncmp(addr[k], p, len) && owner[k][0])
+						fail_msg("step %zu: %s claims %.*s, which %s holds",
+							 i, a->name, (int)len, p, owner[k]);
+				assert_true(nd < 64);
+				snprintf(addr[nd], PCI_ADDR_LEN, "%.*s", (int)len, p);
+				strcpy(owner[nd++], a->name);
+				p += len + (p[len] == ',');
+			}
+		}
+	}
+	return text;
+}
+
+static void test_diff_unchanged(void **state)
+{
+	struct fx *f = *state;
+
+	/* written short: still the same set */
+	assert_string_equal(diff_checked(f, HEAD WEB("\"06:00.0\"") "," DB("\"05:00.0\"") "]}"),
+			    "");
+}
+
+/* A device moves from a stopped partition to a running one: that one stops for it. */
+static void test_diff_move_to_running(void **state)
+{
+	struct fx *f = *state;
+
+	assert_string_equal(diff_checked(f, HEAD WEB("\"06:00.0\",\"05:00.0\"") "," DB("") "]}"),
+			    "stop web\n"
+			    "set db devices 0000:05:00.0>\n"
+			    "set web devices 0000:06:00.0>0000:05:00.0,0000:06:00.0\n"
+			    "start web\n");
+	assert_string_equal(f->as.v[0].why, "definition changed: devices");
+	assert_string_equal(f->as.v[3].why, "was running");
+}
+
+/* A device a running partition owns moves: it stops and gives it up first. */
+static void test_diff_move_from_running(void **state)
+{
+	struct fx *f = *state;
+
+	assert_string_equal(diff_checked(f, HEAD WEB("") "," DB("\"05:00.0\",\"06:00.0\"") "]}"),
+			    "stop web\n"
+			    "set web devices 0000:06:00.0>\n"
+			    "set db devices 0000:05:00.0>0000:05:00.0,0000:06:00.0\n"
+			    "start web\n");
+}
+
+/* Two partitions swap devices: both give up in release, both claim in configure. */
+static void test_diff_swap(void **state)
+{
+	struct fx *f = *state;
+
+	assert_string_equal(diff_checked(f, HEAD WEB("\"05:00.0\"") "," DB("\"06:00.0\"") "]}"),
+			    "stop web\n"
+			    "set web devices 0000:06:00.0>\n"
+			    "set db devices 0000:05:00.0>\n"
+			    "set web devices >0000:05:00.0\n"
+			    "set db devices >0000:06:00.0\n"
+			    "start web\n");
+}
+
+/* A removed partition empties its devices before rmdir; a new one takes them. */
+static void test_diff_remove_and_create(void **state)
+{
+	struct fx *f = *state;
+
+	assert_string_equal(
+	    diff_checked(f, HEAD DB("\"05:00.0\"") "," PART("new", "1", "\"06:00.0\"") "]}"),
+	    "stop web\n"
+	    "set web cpus 2>\n"
+	    "set web memory 67108864>0\n"
+	    "set web devices 0000:06:00.0>\n"
+	    "delete web\n"
+	    "create new\n"
+	    "set new cpus NULL>1\n"
+	    "set new memory NULL>67108864\n"
+	    "set new kernel NULL>/boot/kpart/bzImage\n"
+	    "set new devices >0000:06:00.0\n"
+	    "start new\n");
+}
+
+/* Keeping some and adding others: only the new ones are written, once. */
+static void test_diff_keep_and_add(void **state)
+{
+	struct fx *f = *state;
+
+	assert_string_equal(diff_checked(f, HEAD WEB("\"06:00.0\"") "," DB(
+						"\"05:00.0\",\"03:00.1\",\"03:00.0\"") "]}"),
+			    "set db devices 0000:05:00.0>0000:03:00.0,0000:03:00.1,0000:05:00.0\n");
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, fx_teardown)
@@ -482,6 +634,12 @@ int main(void)
 	    T(test_multifunction_split),
 	    T(test_no_handoff),
 	    T(test_no_pci_tree),
+	    T(test_diff_unchanged),
+	    T(test_diff_move_to_running),
+	    T(test_diff_move_from_running),
+	    T(test_diff_swap),
+	    T(test_diff_remove_and_create),
+	    T(test_diff_keep_and_add),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
