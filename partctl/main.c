@@ -35,7 +35,7 @@ static void usage(FILE *f)
 	    "  status [NAME]          partitions and their states\n"
 	    "  start NAME             start a partition and wait until it runs\n"
 	    "  stop NAME              stop a partition (it stays stopped until started)\n"
-	    "  inventory              CPUs, NUMA nodes, pool and partitions\n"
+	    "  inventory              CPUs, NUMA nodes, pool, partitions and PCI devices\n"
 	    "  console NAME           attach to a partition's console (detach with Ctrl-])\n"
 	    "  logs NAME [--follow]   its console output (the last 64 KiB), then new output\n"
 	    "  ping NAME              echo round trips to its kernel: latency percentiles\n"
@@ -599,6 +599,7 @@ static int cmd_inventory(void)
 	if (!inv)
 		return fail(EXIT_FAILED, "%s", err);
 	j = inventory_to_json(inv);
+	pci_add_names(json_object_object_get(json_object_object_get(j, "pci"), "devices"));
 	if (o.json)
 		print_json(j);
 	else

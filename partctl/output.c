@@ -183,16 +183,31 @@ static bool print_ranges(const char *label, struct json_object *ranges)
 
 void print_partition_detail(struct json_object *p, bool from_partd)
 {
-	static const char *const keys[] = {
-	    "name",   "state",	 "cpus",    "memory",	   "numa_node",	 "memory_range", "kernel",
-	    "initrd", "cmdline", "console", "exit_reason", "boot_count", "boot_time_us", NULL};
+	static const char *const keys[] = {"name",	 "state",	 "cpus",    "memory",
+					   "numa_node",	 "memory_range", "kernel",  "initrd",
+					   "cmdline",	 "console",	 "devices", "exit_reason",
+					   "boot_count", "boot_time_us", NULL};
 	char mem[32];
 	size_t i;
 
 	for (i = 0; keys[i]; i++) {
 		const char *v = jstr(p, keys[i]);
-		struct json_object *ranges = NULL;
+		struct json_object *ranges = NULL, *devs = NULL;
 
+		if (!strcmp(keys[i], "devices")) {
+			size_t k, n;
+
+			/* PCI addresses; absent from a partd before device hand-off */
+			if (!json_object_object_get_ex(p, "devices", &devs))
+				continue;
+			n = devs ? json_object_array_length(devs) : 0;
+			printf("%-13s %s", "devices:", n ? "" : "-");
+			for (k = 0; k < n; k++)
+				printf("%s%s", k ? " " : "",
+				       json_object_get_string(json_object_array_get_idx(devs, k)));
+			printf("\n");
+			continue;
+		}
 		if (!v)
 			continue;
 		if (!strcmp(keys[i], "numa_node")) {
@@ -383,6 +398,88 @@ void print_inventory(struct json_object *inv, const char *root)
 	}
 	printf("\n");
 	print_partitions_table(parts, false);
+	print_pci_devices(json_object_object_get(inv, "pci"));
+}
+
+/* "Red Hat, Inc. Virtio block device", with IDs where the names are unknown */
+static void device_label(struct json_object *d, char *buf, size_t len)
+{
+	const char *vn = jstr(d, "vendor_name"), *dn = jstr(d, "device_name");
+	const char *vi = jstr(d, "vendor_id"), *di = jstr(d, "device_id");
+
+	if (!vi)
+		snprintf(buf, len, "?");
+	else if (vn && dn)
+		snprintf(buf, len, "%s %s", vn, dn);
+	else if (vn)
+		snprintf(buf, len, "%s device %s", vn, di ? di : "?");
+	else
+		snprintf(buf, len, "%s:%s", vi, di ? di : "?");
+}
+
+/*
+ * PCI devices, one line each, with their owner:
+ *   ADDRESS      CLASS          DEVICE              DRIVER OWNER        NOTE
+ *   0000:00:02.0 SCSI storage.. Red Hat, Inc. Vir.. virtio -            boot kernel's root ...
+ *   0000:06:00.0 ?              ?                   -      web (owned)  not in the boot kernel
+ */
+void print_pci_devices(struct json_object *pci)
+{
+	static const char *const cols[] = {"ADDRESS", "CLASS", "DEVICE", "DRIVER",
+					   "OWNER",   "NOTE",  NULL};
+	static const int flags[] = {0, SCOLS_FL_TRUNC, SCOLS_FL_TRUNC, 0, 0, SCOLS_FL_TRUNC};
+	struct json_object *devs = NULL;
+	struct libscols_table *tb;
+	size_t i, n, held = 0;
+
+	if (!pci)
+		return;
+	json_object_object_get_ex(pci, "devices", &devs);
+	n = devs ? json_object_array_length(devs) : 0;
+	for (i = 0; i < n; i++)
+		held += jstr(json_object_array_get_idx(devs, i), "owner") != NULL;
+	printf("\nPCI:        %zu device%s, %zu held by partitions%s\n", n, n == 1 ? "" : "s", held,
+	       jbool(pci, "handoff") ? ""
+				     : " (this kpart module cannot hand devices to partitions)");
+	if (!jbool(pci, "sysfs"))
+		printf("            (no PCI device list in sysfs: only what partitions hold)\n");
+	if (!n)
+		return;
+	tb = table(cols, flags);
+	for (i = 0; tb && i < n; i++) {
+		struct json_object *d = json_object_array_get_idx(devs, i);
+		struct libscols_line *ln = scols_table_new_line(tb, NULL);
+		const char *owner = jstr(d, "owner"), *use = jstr(d, "boot_use");
+		const char *cls = jstr(d, "class"), *cn = jstr(d, "class_name");
+		char label[512], cbuf[64], obuf[64], note[256] = "";
+
+		device_label(d, label, sizeof(label));
+		if (cn)
+			snprintf(cbuf, sizeof(cbuf), "%s", cn);
+		else
+			snprintf(cbuf, sizeof(cbuf), "%s%s", cls ? "class " : "?", cls ? cls : "");
+		if (owner)
+			snprintf(obuf, sizeof(obuf), "%s (%s)", owner, jstrd(d, "state"));
+		if (use)
+			snprintf(note, sizeof(note), "boot kernel's %s", use);
+		else if (!jbool(d, "in_boot_kernel"))
+			snprintf(note, sizeof(note), "not in the boot kernel while %s runs",
+				 owner ? owner : "its partition");
+		else if (cls && !strncmp(cls, "06", 2))
+			snprintf(note, sizeof(note), "bridge");
+		else if (jint(d, "header_type") > 0)
+			snprintf(note, sizeof(note), "not an endpoint");
+		scols_line_set_data(ln, 0, jstr(d, "address"));
+		scols_line_set_data(ln, 1, cbuf);
+		scols_line_set_data(ln, 2, label);
+		scols_line_set_data(ln, 3, jstr(d, "driver") ? jstr(d, "driver") : "-");
+		scols_line_set_data(ln, 4, owner ? obuf : "-");
+		scols_line_set_data(ln, 5, note[0] ? note : "-");
+	}
+	if (tb) {
+		scols_print_table(tb);
+		scols_unref_table(tb);
+	}
 }
 
 void print_actions(struct json_object *actions)

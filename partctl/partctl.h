@@ -38,6 +38,10 @@ int cmd_console(const struct opts *o, const char *name);
 int cmd_logs(const struct opts *o, const char *name);
 int cmd_ping(const struct opts *o, const char *name);
 
+/* pci.c: add "vendor_name", "device_name", "class_name" (null when
+ * unknown) to each device of an inventory's "pci" "devices" array */
+void pci_add_names(struct json_object *devices);
+
 /* output.c: for people */
 const char *human_size(int64_t bytes, char buf[32]);
 void print_json(struct json_object *o);
@@ -45,6 +49,7 @@ void print_problems_json(struct json_object *problems, const char *source);
 void print_partitions_table(struct json_object *partitions, bool from_partd);
 void print_partition_detail(struct json_object *p, bool from_partd);
 void print_inventory(struct json_object *inv, const char *root);
+void print_pci_devices(struct json_object *pci);
 void print_actions(struct json_object *actions);
 const char *jstr(struct json_object *o, const char *key);  /* NULL when absent */
 const char *jstrd(struct json_object *o, const char *key); /* "" when absent */

@@ -9,7 +9,7 @@ pkgs=(
 	linux-source-6.12
 	qemu-system-x86 busybox-static clang-format
 	libjson-c-dev libnl-3-dev libnl-genl-3-dev libcmocka-dev
-	libsystemd-dev libsmartcols-dev libnuma-dev
+	libsystemd-dev libsmartcols-dev libnuma-dev libpci-dev
 	systemd man-db groff-base # unit tests of the installed unit and man pages
 )
 
