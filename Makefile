@@ -9,7 +9,7 @@ SHELL    := /bin/bash
 BUILD    ?= $(CURDIR)/build
 CMAKEDIR := $(BUILD)/cmake
 
-.PHONY: all deps userspace kernel kmod initramfs demo check unit e2e bench clean
+.PHONY: all deps userspace kernel kernel-debug kmod initramfs e2e-images demo check unit e2e bench clean
 
 all: userspace kernel
 
@@ -23,7 +23,15 @@ userspace: deps
 kernel: deps
 	@scripts/kernel.sh all
 
+# The debug boot kernel (kernel-patches/debug.config) some e2e tests boot
+kernel-debug: deps
+	@scripts/kernel.sh debug
+
 initramfs: userspace kernel
+	@scripts/initramfs.sh
+
+# The e2e tests' images: the initramfs with the debug kernel's module in it
+e2e-images: userspace kernel kernel-debug
 	@scripts/initramfs.sh
 
 demo: initramfs
@@ -35,12 +43,12 @@ unit: userspace
 # Each e2e test's logs and host-check counts land in build/e2e/NAME; the
 # table at the end says how many EXPECT lines each test had checked, and
 # CTest's verdict line is repeated under it.
-e2e: initramfs
+e2e: e2e-images
 	@rm -rf $(BUILD)/e2e
 	@cd $(CMAKEDIR) && set -o pipefail && ctest -L e2e --output-on-failure | tee $(BUILD)/ctest.log; rc=$$?; \
 		$(CURDIR)/tests/e2e/summary.sh; grep -a "tests passed, " $(BUILD)/ctest.log; exit $$rc
 
-check: initramfs
+check: e2e-images
 	@rm -rf $(BUILD)/e2e
 	@cd $(CMAKEDIR) && set -o pipefail && ctest --output-on-failure | tee $(BUILD)/ctest.log; rc=$$?; \
 		$(CURDIR)/tests/e2e/summary.sh; grep -a "tests passed, " $(BUILD)/ctest.log; exit $$rc
@@ -49,4 +57,5 @@ bench: initramfs
 	@cmake --build $(CMAKEDIR) --target bench
 
 clean:
-	rm -rf $(BUILD)/cmake $(BUILD)/kernel-obj $(BUILD)/kmod $(BUILD)/initramfs
+	rm -rf $(BUILD)/cmake $(BUILD)/kernel-obj $(BUILD)/kmod $(BUILD)/initramfs \
+		$(BUILD)/kernel-debug-obj $(BUILD)/kmod-debug

@@ -69,6 +69,11 @@ skeleton "$out/boot-root"
 install -m 755 "$top/scripts/initramfs/boot-init" "$out/boot-root/init"
 mkdir -p "$out/boot-root/lib/modules" "$out/boot-root/boot" "$out/boot-root/tests"
 cp "$kmod" "$out/boot-root/lib/modules/"
+# The module for the debug boot kernel, when it was built (make check)
+if [[ -f $build/kmod-debug/kpart.ko ]]; then
+	mkdir -p "$out/boot-root/lib/modules/debug"
+	cp "$build/kmod-debug/kpart.ko" "$out/boot-root/lib/modules/debug/"
+fi
 install -m 755 "$out/kpart-ping" "$out/boot-root/bin/kpart-ping"
 install -m 755 "$out/kpart-priv" "$out/boot-root/bin/kpart-priv"
 cp "$bzimage" "$out/boot-root/boot/bzImage"

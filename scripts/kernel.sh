@@ -5,11 +5,14 @@
 #   scripts/kernel.sh            build bzImage and kmod (default)
 #   scripts/kernel.sh kernel     only the bzImage
 #   scripts/kernel.sh kmod       only the module
+#   scripts/kernel.sh debug      the debug boot kernel (kernel-patches/
+#                                debug.config on top) and the module for it
 #
 # Layout under build/:
 #   linux/        extracted and patched source (re-extracted when patches change)
 #   kernel-obj/   object tree (O=), holds arch/x86/boot/bzImage
 #   kmod/         copy of kmod/ + boot-x86/ sources, and kpart.ko
+#   kernel-debug-obj/, kmod-debug/   the same for the debug build
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,6 +21,9 @@ build=${BUILD_DIR:-$top/build}
 # developer's git tree the patches are generated from); used as it is.
 src=${KPART_KERNEL_SRC:-$build/linux}
 obj=$build/kernel-obj
+kmod_out=$build/kmod
+# The config fragments merged on top of tinyconfig, in order
+frags=("$top/kernel-patches/kpart.config")
 tarball=${KPART_LINUX_TARBALL:-/usr/src/linux-source-6.12.tar.xz}
 jobs=${JOBS:-$(nproc)}
 export CCACHE_DIR=${CCACHE_DIR:-$build/ccache}
@@ -51,18 +57,18 @@ prepare_source() {
 }
 
 configure() {
-	local frag=$top/kernel-patches/kpart.config
-	if [[ -f $obj/.config && -f $obj/.kpart-config &&
-		$(cat "$obj/.kpart-config") == $(sha256sum <"$frag") ]] &&
+	local sum
+	sum=$(cat "${frags[@]}" | sha256sum)
+	if [[ -f $obj/.config && -f $obj/.kpart-config && $(cat "$obj/.kpart-config") == "$sum" ]] &&
 		[[ -n ${KPART_KERNEL_SRC:-} || $obj/.config -nt $src/.kpart-stamp ]]; then
 		return
 	fi
-	echo "kernel: configuring (tinyconfig + kernel-patches/kpart.config)"
+	echo "kernel: configuring $(basename "$obj") (tinyconfig + ${frags[*]##*/})"
 	mkdir -p "$obj"
 	kmake tinyconfig >/dev/null
-	"$src/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" "$frag" >/dev/null
+	"$src/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" "${frags[@]}" >/dev/null
 	kmake olddefconfig >/dev/null
-	# Every line of the fragment must have survived Kconfig's dependency checks.
+	# Every line of the fragments must have survived Kconfig's dependency checks.
 	local line missing=0
 	while IFS= read -r line; do
 		[[ $line =~ ^CONFIG_ || $line =~ ^#\ CONFIG_.*is\ not\ set ]] || continue
@@ -71,9 +77,9 @@ configure() {
 		else
 			grep -qx "$line" "$obj/.config" || { echo "kernel: $line did not stick" >&2; missing=1; }
 		fi
-	done <"$frag"
+	done < <(cat "${frags[@]}")
 	[[ $missing == 0 ]] || exit 1
-	sha256sum <"$frag" >"$obj/.kpart-config"
+	echo "$sum" >"$obj/.kpart-config"
 }
 
 build_kernel() {
@@ -85,7 +91,7 @@ build_kernel() {
 }
 
 build_kmod() {
-	local out=$build/kmod
+	local out=$kmod_out
 	mkdir -p "$out"
 	rsync -a --delete --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' \
 		--exclude=/boot-x86 --exclude=/ipi --exclude=/include \
@@ -94,7 +100,7 @@ build_kmod() {
 	for dir in boot-x86 ipi include; do
 		rsync -a --delete "$top/$dir/" "$out/src/$dir/"
 	done
-	echo "kmod: building kpart.ko"
+	echo "kmod: building kpart.ko against $(basename "$obj")"
 	make -s -C "$obj" M="$out/src" CC="ccache gcc" -j"$jobs" modules
 	cp "$out/src/kpart.ko" "$out/kpart.ko"
 }
@@ -103,5 +109,12 @@ case ${1:-all} in
 kernel) build_kernel ;;
 kmod) build_kmod ;;
 all) build_kernel; build_kmod ;;
-*) echo "usage: $0 [kernel|kmod|all]" >&2; exit 2 ;;
+debug)
+	obj=$build/kernel-debug-obj
+	kmod_out=$build/kmod-debug
+	frags+=("$top/kernel-patches/debug.config")
+	build_kernel
+	build_kmod
+	;;
+*) echo "usage: $0 [kernel|kmod|all|debug]" >&2; exit 2 ;;
 esac

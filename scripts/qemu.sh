@@ -8,7 +8,8 @@
 #   scripts/qemu.sh                           interactive boot kernel shell
 # Extra: --append "ARGS" for the boot kernel, --gdb (stub on :1234, halted),
 # --timeout SECONDS (default 600), --machine "QEMU ARGS" for another machine
-# shape (e.g. "-smp 4,sockets=1,cores=2,threads=2"; later options win).
+# shape (e.g. "-smp 4,sockets=1,cores=2,threads=2"; later options win),
+# --kernel debug for the debug boot kernel (scripts/kernel.sh debug).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,9 +27,17 @@ while [[ $# -gt 0 ]]; do
 	--timeout) timeout_s=$2; shift 2 ;;
 	--gdb) gdb=(-s -S); shift ;;
 	--machine) read -r -a machine <<<"$2"; shift 2 ;;
-	*) echo "usage: $0 [--test NAME|--demo] [--out DIR] [--append ARGS] [--gdb]" >&2; exit 2 ;;
+	--kernel)
+		case $2 in
+		''|default) ;;
+		debug) bzimage=$build/kernel-debug-obj/arch/x86/boot/bzImage ;;
+		*) echo "$0: --kernel: 'default' or 'debug', not '$2'" >&2; exit 2 ;;
+		esac
+		shift 2 ;;
+	*) echo "usage: $0 [--test NAME|--demo] [--out DIR] [--append ARGS] [--kernel debug] [--gdb]" >&2; exit 2 ;;
 	esac
 done
+[[ -f $bzimage ]] || { echo "$0: no kernel at $bzimage (make kernel, or make kernel-debug)" >&2; exit 1; }
 
 # QEMU's RAM starts zeroed: the module need not zero the pool after
 # loading (kpart.scrub_on_load=0; tests that want it add =1)

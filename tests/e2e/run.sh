@@ -6,6 +6,7 @@
 # options, in its header:
 #   # e2e-machine: -smp 4,sockets=1,cores=2,threads=2
 #   # e2e-append: no5lvl
+#   # e2e-kernel: debug        (the debug boot kernel: scripts/kernel.sh debug)
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -16,7 +17,8 @@ rm -f "$out/checked"
 script=$top/tests/e2e/guest/$name.sh
 machine=$(sed -n 's/^# e2e-machine: //p' "$script")
 append=$(sed -n 's/^# e2e-append: //p' "$script")
-"$top/scripts/qemu.sh" --test "$name" --out "$out" --timeout "${E2E_TIMEOUT:-900}" \
-	--machine "$machine" --append "$append"
+kernel=$(sed -n 's/^# e2e-kernel: //p' "$script")
+"$top/scripts/qemu.sh" --test "$name" --out "$out" --timeout "${E2E_TIMEOUT:-600}" \
+	--machine "$machine" --append "$append" --kernel "$kernel"
 sed -i 's/\r$//' "$out"/ttyS*.log	# the UARTs' CRLF line ends
 exec "$top/tests/e2e/check-logs.sh" "$name" "$out" "$script"
