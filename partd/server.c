@@ -23,7 +23,9 @@
 #include "partd.h"
 
 #define MAX_CLIENTS 64
-#define MAX_REQUEST (16u << 20) /* a plan travels in the request */
+/* A plan travels in the request, JSON-escaped: up to 6 bytes ("\u0001")
+ * for each byte of plan text, and a little more for the rest. */
+#define MAX_REQUEST (6u * PLAN_TEXT_MAX + 65536)
 
 static int mkdir_p(const char *dir, mode_t mode)
 {
@@ -278,10 +280,21 @@ static const char *str_member(struct json_object *req, const char *key)
 	return json_object_get_string(v);
 }
 
+/* The "plan" of an apply request breaks plan_check_text's rules: message in msg */
+static bool plan_text_problem(struct json_object *req, char *msg, size_t len)
+{
+	struct json_object *v = NULL;
+
+	json_object_object_get_ex(req, "plan", &v);
+	return plan_check_text(json_object_get_string(v), (size_t)json_object_get_string_len(v),
+			       msg, len) != 0;
+}
+
 static void handle(struct partd *d, struct client *c, const char *line)
 {
 	struct json_object *req = json_tokener_parse(line), *v;
 	const char *cmd, *name;
+	char msg[256];
 	enum job_kind kind = JOB_NONE;
 
 	if (!req || !json_object_is_type(req, json_type_object) ||
@@ -316,8 +329,6 @@ static void handle(struct partd *d, struct client *c, const char *line)
 	} else if (!strcmp(cmd, "reload")) {
 		kind = JOB_RELOAD;
 	} else {
-		char msg[160];
-
 		snprintf(msg, sizeof(msg), "unknown command \"%.64s\"", cmd);
 		client_send(c, partd_result(false, 2, msg));
 	}
@@ -334,6 +345,9 @@ static void handle(struct partd *d, struct client *c, const char *line)
 		client_send(c, partd_result(false, 2, "\"kill_after\" wants seconds (1-3600)"));
 	} else if (kind == JOB_APPLY && !str_member(req, "plan")) {
 		client_send(c, partd_result(false, 2, "apply wants the plan text in \"plan\""));
+	} else if (kind == JOB_APPLY && plan_text_problem(req, msg, sizeof(msg))) {
+		/* the limits of every plan reader, before anything reads it as a C string */
+		client_send(c, partd_result(false, 2, msg));
 	} else if (kind == JOB_APPLY && json_object_object_get_ex(req, "dry_run", &v) &&
 		   json_object_get_boolean(v) && !d->busy) {
 		/* a dry run changes nothing: answer now */
@@ -378,7 +392,11 @@ void client_readable(struct partd *d, struct client *c)
 		return;
 	}
 	if (c->inlen + (size_t)r + 1 > MAX_REQUEST) {
-		client_send(c, partd_result(false, 2, "request too large"));
+		char msg[128];
+
+		snprintf(msg, sizeof(msg), "request too large (more than %u bytes, limit %u)",
+			 (unsigned)(c->inlen + (size_t)r), (unsigned)MAX_REQUEST);
+		client_send(c, partd_result(false, 2, msg));
 		client_kill(c);
 		return;
 	}

@@ -31,6 +31,15 @@ int strmap_get(const struct strmap *m, const char *key, size_t *val);
 char *jptr_idx(const char *base, size_t idx);
 char *jptr_key(const char *base, const char *key);
 
+/* The problem of a cpulist with CPU 0 (plan_parse; plan_validate adds a hint). */
+#define PLAN_CPU0_MESSAGE "CPU 0 always stays with the boot kernel"
+/*
+ * The partitions' memory against a pool of limit bytes: each partition's
+ * and their total (validate.c). plan_parse checks the plan's own
+ * pool.size, plan_validate the machine's pool when it is smaller.
+ */
+void plan_check_memory(struct plan *plan, uint64_t limit, struct problems *ps);
+
 /* Nearest of the candidate words (Levenshtein <= 2), or NULL. */
 const char *kp_nearest(const char *word, const char *const *cands);
 

@@ -32,14 +32,29 @@ struct span {
 	size_t off, len;
 };
 
+/* A key as JSON means it, escapes decoded: "a" and "\u0061" are one key. */
+struct dkey {
+	char *s;
+	size_t len;
+};
+
 struct frame {
 	bool obj;
 	bool expect_key;
 	size_t idx;	 /* arrays: element index */
 	struct span key; /* objects: the current key */
-	struct span *keys;
+	struct dkey *keys;
 	size_t nkeys, capkeys;
 };
+
+static void frame_free(struct frame *f)
+{
+	size_t k;
+
+	for (k = 0; k < f->nkeys; k++)
+		free(f->keys[k].s);
+	free(f->keys);
+}
 
 static void line_col(const char *text, size_t off, unsigned *line, unsigned *col)
 {
@@ -55,6 +70,113 @@ static void line_col(const char *text, size_t off, unsigned *line, unsigned *col
 			(*col)++;
 		}
 	}
+}
+
+static int hex4(const char *p, size_t left, unsigned *v)
+{
+	size_t i;
+
+	*v = 0;
+	if (left < 4)
+		return -1;
+	for (i = 0; i < 4; i++) {
+		if (!isxdigit((unsigned char)p[i]))
+			return -1;
+		*v = *v * 16 + (unsigned)(isdigit((unsigned char)p[i])
+					      ? p[i] - '0'
+					      : (tolower((unsigned char)p[i]) - 'a' + 10));
+	}
+	return 0;
+}
+
+/*
+ * Check the string whose contents are text[start..end) (between the
+ * quotes) for what JSON forbids and json-c lets through, and decode it into
+ * *out (malloc'd, UTF-8) when out is not NULL. Returns 0, -ENOMEM, or
+ * -EINVAL with a problem added.
+ */
+static int check_string(const char *text, size_t start, size_t end, struct problems *ps, char **out,
+			size_t *outlen)
+{
+	char *d = out ? malloc(end - start + 1) : NULL;
+	size_t i, n = 0;
+	const char *why = NULL;
+	size_t at = start;
+
+	if (out && !d)
+		return -ENOMEM;
+	for (i = start; i < end && !why; i++) {
+		unsigned char c = (unsigned char)text[i];
+		unsigned cp, lo;
+
+		at = i;
+		if (c < 0x20) {
+			why = "a control character inside a string (write \\n, \\t or \\u00XX)";
+			break;
+		}
+		if (c != '\\') {
+			if (d)
+				d[n++] = (char)c;
+			continue;
+		}
+		i++; /* the escape; json-c rejects unknown ones */
+		if (i >= end || text[i] != 'u') {
+			static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+			const char *e = i < end ? strchr(from, text[i]) : NULL;
+
+			if (d)
+				d[n++] = e && *e ? to[e - from] : text[i < end ? i : end - 1];
+			continue;
+		}
+		if (hex4(text + i + 1, end - i - 1, &cp))
+			continue; /* malformed: json-c says so */
+		i += 4;
+		if (cp == 0) {
+			why = "\\u0000: a plan cannot hold NUL characters";
+		} else if (cp >= 0xdc00 && cp <= 0xdfff) {
+			why = "a \\u escape of a lone low surrogate (not a character)";
+		} else if (cp >= 0xd800 && cp <= 0xdbff) {
+			if (i + 2 >= end || text[i + 1] != '\\' || text[i + 2] != 'u' ||
+			    hex4(text + i + 3, end - i - 3, &lo) || lo < 0xdc00 || lo > 0xdfff) {
+				why = "a \\u escape of a lone high surrogate (not a character)";
+			} else {
+				i += 6;
+				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+			}
+		}
+		if (why || !d)
+			continue;
+		/* UTF-8, as json-c stores it */
+		if (cp < 0x80) {
+			d[n++] = (char)cp;
+		} else if (cp < 0x800) {
+			d[n++] = (char)(0xc0 | (cp >> 6));
+			d[n++] = (char)(0x80 | (cp & 0x3f));
+		} else if (cp < 0x10000) {
+			d[n++] = (char)(0xe0 | (cp >> 12));
+			d[n++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+			d[n++] = (char)(0x80 | (cp & 0x3f));
+		} else {
+			d[n++] = (char)(0xf0 | (cp >> 18));
+			d[n++] = (char)(0x80 | ((cp >> 12) & 0x3f));
+			d[n++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+			d[n++] = (char)(0x80 | (cp & 0x3f));
+		}
+	}
+	if (why) {
+		unsigned line, col;
+
+		line_col(text, at, &line, &col);
+		problem_add(ps, PROBLEM_ERROR, "", "malformed JSON at line %u, column %u: %s", line,
+			    col, why);
+		free(d);
+		return -EINVAL;
+	}
+	if (out) {
+		*out = d;
+		*outlen = n;
+	}
+	return 0;
 }
 
 static char *frames_path(const char *text, const struct frame *f, size_t depth)
@@ -91,8 +213,20 @@ static int scan(const char *text, char *buf, size_t len, struct problems *ps)
 	while (i < len) {
 		char c = buf[i];
 
-		if (c == '"') {
+		if (c == '\'') {
+			unsigned line, col;
+
+			line_col(text, i, &line, &col);
+			problem_add(ps, PROBLEM_ERROR, "",
+				    "malformed JSON at line %u, column %u: a single quote; JSON "
+				    "strings and keys take double quotes",
+				    line, col);
+			ret = -EINVAL;
+			goto out;
+		} else if (c == '"') {
 			size_t start = ++i;
+			bool is_key = depth && st[depth - 1].obj && st[depth - 1].expect_key;
+			struct dkey dk = {0};
 
 			while (i < len && buf[i] != '"') {
 				if (buf[i] == '\\' && i + 1 < len)
@@ -101,14 +235,16 @@ static int scan(const char *text, char *buf, size_t len, struct problems *ps)
 			}
 			if (i >= len)
 				break; /* unterminated string: json-c says so */
-			if (depth && st[depth - 1].obj && st[depth - 1].expect_key) {
+			ret = check_string(text, start, i, ps, is_key ? &dk.s : NULL, &dk.len);
+			if (ret)
+				goto out;
+			if (is_key) {
 				struct frame *f = &st[depth - 1];
 				struct span key = {start, i - start};
 
 				for (k = 0; k < f->nkeys; k++) {
-					if (f->keys[k].len == key.len &&
-					    !memcmp(text + f->keys[k].off, text + key.off,
-						    key.len)) {
+					if (f->keys[k].len == dk.len &&
+					    !memcmp(f->keys[k].s, dk.s, dk.len)) {
 						unsigned line, col;
 						char *path;
 						struct problem *p;
@@ -118,8 +254,14 @@ static int scan(const char *text, char *buf, size_t len, struct problems *ps)
 						line_col(text, start - 1, &line, &col);
 						p = problem_add(
 						    ps, PROBLEM_ERROR, path ? path : "",
-						    "duplicate key \"%.*s\" (line %u, column %u)",
-						    (int)key.len, text + key.off, line, col);
+						    "duplicate key \"%.*s\" (line %u, column %u)%s",
+						    (int)key.len, text + key.off, line, col,
+						    dk.len == key.len &&
+							    !memcmp(dk.s, text + key.off, key.len)
+							? ""
+							: ": the same key as an earlier one, "
+							  "spelled "
+							  "with escapes");
 						problem_hint(p,
 							     "each key may appear once per object; "
 							     "remove one of them");
@@ -129,16 +271,17 @@ static int scan(const char *text, char *buf, size_t len, struct problems *ps)
 				}
 				if (f->nkeys == f->capkeys) {
 					size_t nc = f->capkeys ? f->capkeys * 2 : 8;
-					struct span *nk = realloc(f->keys, nc * sizeof(*nk));
+					struct dkey *nk = realloc(f->keys, nc * sizeof(*nk));
 
 					if (!nk) {
+						free(dk.s);
 						ret = -ENOMEM;
 						goto out;
 					}
 					f->keys = nk;
 					f->capkeys = nc;
 				}
-				f->keys[f->nkeys++] = key;
+				f->keys[f->nkeys++] = dk;
 				f->key = key;
 				f->expect_key = false;
 			}
@@ -190,7 +333,7 @@ static int scan(const char *text, char *buf, size_t len, struct problems *ps)
 		} else if (c == '}' || c == ']') {
 			if (!depth)
 				break; /* unbalanced: json-c reports it */
-			free(st[--depth].keys);
+			frame_free(&st[--depth]);
 			i++;
 		} else if (c == ',') {
 			if (depth) {
@@ -206,7 +349,7 @@ static int scan(const char *text, char *buf, size_t len, struct problems *ps)
 	}
 out:
 	while (depth)
-		free(st[--depth].keys);
+		frame_free(&st[--depth]);
 	free(st);
 	return ret;
 }
@@ -367,23 +510,35 @@ static int parse_size_value(struct ctx *c, struct json_object *v, const char *pa
 	return -1;
 }
 
+/* A size string without a unit ("4096") */
+static bool digits_only(struct json_object *v)
+{
+	const char *s = json_object_get_string(v);
+
+	return json_object_is_type(v, json_type_string) && *s &&
+	       isdigit((unsigned char)s[strlen(s) - 1]);
+}
+
+/*
+ * "none", ttyS0-ttyS3 (the legacy ports the module knows) or io:0xN with
+ * 1-4 hex digits, not 0 (an I/O port 1-0xffff): the schema's pattern.
+ */
 static bool console_ok(const char *s)
 {
 	const char *p;
+	bool nonzero = false;
 
 	if (!strcmp(s, "none"))
 		return true;
-	if (!strncmp(s, "ttyS", 4)) {
-		for (p = s + 4; *p; p++)
-			if (!isdigit((unsigned char)*p))
-				return false;
-		return p > s + 4 && p - s < 8;
-	}
+	if (!strncmp(s, "ttyS", 4))
+		return s[4] >= '0' && s[4] <= '3' && !s[5];
 	if (!strncmp(s, "io:0x", 5)) {
-		for (p = s + 5; *p; p++)
+		for (p = s + 5; *p; p++) {
 			if (!isxdigit((unsigned char)*p))
 				return false;
-		return p > s + 5 && p - s <= 9;
+			nonzero |= *p != '0';
+		}
+		return p > s + 5 && p - s <= 9 && nonzero;
 	}
 	return false;
 }
@@ -603,6 +758,14 @@ static void parse_partition(struct ctx *c, struct plan_partition *pp, struct jso
 		sub = path_of(c, path, "memory");
 		if (parse_size_value(c, v, sub ? sub : path, &pp->memory)) {
 			pp->invalid |= PLAN_F_MEMORY;
+		} else if (digits_only(v)) {
+			/* the schema could not check "4097" for 4K: bytes are a number */
+			problem_hint(err_at(c, sub ? sub : path,
+					    "memory \"%s\" has no unit (K, M, G or T)",
+					    json_object_get_string(v)),
+				     "write bytes as a number (%s), or a size like \"512M\"",
+				     json_object_get_string(v));
+			pp->invalid |= PLAN_F_MEMORY;
 		} else if (pp->memory == 0) {
 			err_at(c, sub ? sub : path, "memory must not be 0");
 			pp->invalid |= PLAN_F_MEMORY;
@@ -683,7 +846,8 @@ static void parse_partition(struct ctx *c, struct plan_partition *pp, struct jso
 
 		sub = path_of(c, path, "console");
 		p = err_at(c, sub ? sub : path, "console \"%s\" is not a UART", s);
-		problem_hint(p, "write \"ttyS1\", \"io:0x2f8\" or \"none\"");
+		problem_hint(p, "write ttyS0-ttyS3 (the legacy ports), an I/O port like "
+				"\"io:0x2f8\", or \"none\"");
 		free(sub);
 		pp->invalid |= PLAN_F_CONSOLE;
 	} else if (r == 1) {
@@ -834,6 +998,51 @@ static void devices_once(struct ctx *c, struct plan *plan)
 	free(who);
 }
 
+/*
+ * The rules that need the whole plan but not the machine, so that
+ * validate --offline finds them too: unique names, no CPU 0 in a cpulist,
+ * the partitions' memory within the plan's pool.
+ */
+static void check_plan_alone(struct ctx *c, struct plan *plan)
+{
+	struct strmap names = {0};
+	size_t i, first;
+
+	if (strmap_init(&names, plan->nparts)) {
+		c->oom = 1;
+		return;
+	}
+	for (i = 0; i < plan->nparts; i++) {
+		struct plan_partition *pp = &plan->parts[i];
+		char *path;
+
+		if (!(pp->invalid & PLAN_F_NAME) &&
+		    strmap_insert(&names, pp->name, i, &first) == 0) {
+			struct problem *p;
+
+			path = kp_asprintf("/partitions/%zu/name", i);
+			p = err_at(c, path ? path : "", "duplicate name \"%s\"", pp->name);
+			problem_holder(p, "/partitions/%zu", first);
+			problem_hint(p, "every partition needs its own name");
+			free(path);
+			pp->invalid |= PLAN_F_NAME;
+		}
+		if (pp->cpus_mode == PLAN_CPUS_LIST && !(pp->invalid & PLAN_F_CPUS) &&
+		    cpuset_test(&pp->cpus, 0)) {
+			struct problem *p;
+
+			path = kp_asprintf("/partitions/%zu/cpus", i);
+			p = err_at(c, path ? path : "", PLAN_CPU0_MESSAGE);
+			problem_holder(p, "the boot kernel");
+			problem_hint(p, "remove CPU 0 from the list");
+			free(path);
+		}
+	}
+	strmap_free(&names);
+	if (plan->pool_size)
+		plan_check_memory(plan, plan->pool_size, c->ps);
+}
+
 static void parse_top(struct ctx *c, struct plan *plan, struct json_object *root)
 {
 	struct json_object *v;
@@ -925,6 +1134,7 @@ static void parse_top(struct ctx *c, struct plan *plan, struct json_object *root
 			free(path);
 		}
 		devices_once(c, plan);
+		check_plan_alone(c, plan);
 	}
 }
 
@@ -934,11 +1144,11 @@ struct plan *plan_parse(const char *text, size_t len, struct problems *ps)
 	struct json_object *root;
 	struct ctx c = {ps, 0};
 	struct plan *plan;
-	char *buf;
+	char *buf, err[160];
 	size_t i;
 
-	if (memchr(text, '\0', len)) {
-		problem_add(ps, PROBLEM_ERROR, "", "malformed JSON: the text contains a NUL byte");
+	if (plan_check_text(text, len, err, sizeof(err))) {
+		problem_add(ps, PROBLEM_ERROR, "", "%s", err);
 		return NULL;
 	}
 	buf = malloc(len + 1);
@@ -1000,63 +1210,123 @@ struct plan *plan_parse(const char *text, size_t len, struct problems *ps)
 	return plan;
 }
 
-struct plan *plan_load_file(const char *path, struct problems *ps)
+int plan_check_text(const char *text, size_t len, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "re");
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
-	struct plan *plan;
+	const char *nul;
+
+	if (len > PLAN_TEXT_MAX) {
+		snprintf(err, errlen, "plan too large (%zu bytes, limit %u)", len,
+			 (unsigned)PLAN_TEXT_MAX);
+		return -EFBIG;
+	}
+	nul = memchr(text, '\0', len);
+	if (nul) {
+		unsigned line, col;
+
+		line_col(text, (size_t)(nul - text), &line, &col);
+		snprintf(err, errlen,
+			 "malformed JSON: the text contains a NUL byte (line %u, column %u)", line,
+			 col);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+char *plan_read_text(const char *path, size_t *lenp, char *err, size_t errlen)
+{
+	bool is_stdin = !strcmp(path, "-");
+	FILE *f = is_stdin ? stdin : fopen(path, "re");
+	size_t len = 0, cap = 0, total = 0;
+	const char *name = is_stdin ? "standard input" : path;
+	char *buf = NULL, skip[65536];
 	struct stat st;
+	int e = 0;
 
 	if (!f) {
-		struct problem *p =
-		    problem_add(ps, PROBLEM_ERROR, "", "cannot open %s: %s", path, strerror(errno));
+		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "%s is a directory, not a plan", name);
+		goto fail;
+	}
+	if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > PLAN_TEXT_MAX) {
+		snprintf(err, errlen, "plan too large (%lld bytes, limit %u)",
+			 (long long)st.st_size, (unsigned)PLAN_TEXT_MAX);
+		goto fail;
+	}
+	for (;;) {
+		size_t r;
+
+		if (total > PLAN_TEXT_MAX) {
+			/* count the rest (a pipe has no size) for the message */
+			r = fread(skip, 1, sizeof(skip), f);
+			total += r;
+			if (r == 0)
+				break;
+			continue;
+		}
+		if (len + 1 >= cap) {
+			char *nb;
+
+			cap = cap ? cap * 2 : 16384;
+			nb = realloc(buf, cap);
+			if (!nb) {
+				snprintf(err, errlen, "out of memory reading %s", name);
+				goto fail;
+			}
+			buf = nb;
+		}
+		r = fread(buf + len, 1, cap - len - 1, f);
+		len += r;
+		total += r;
+		if (r == 0)
+			break;
+	}
+	if (ferror(f)) {
+		e = errno;
+		snprintf(err, errlen, "cannot read %s: %s", name, strerror(e ? e : EIO));
+		goto fail;
+	}
+	if (!is_stdin)
+		fclose(f);
+	f = NULL;
+	if (!buf)
+		buf = calloc(1, 1);
+	if (!buf) {
+		snprintf(err, errlen, "out of memory reading %s", name);
+		return NULL;
+	}
+	buf[len] = '\0';
+	if (plan_check_text(buf, total, err, errlen)) {
+		free(buf);
+		return NULL;
+	}
+	*lenp = len;
+	return buf;
+fail:
+	free(buf);
+	if (f && !is_stdin)
+		fclose(f);
+	return NULL;
+}
+
+struct plan *plan_load_file(const char *path, struct problems *ps)
+{
+	char err[512], *text;
+	struct plan *plan;
+	size_t len;
+
+	text = plan_read_text(path, &len, err, sizeof(err));
+	if (!text) {
+		struct problem *p = problem_add(ps, PROBLEM_ERROR, "", "%s", err);
 
 		if (errno == ENOENT && !strcmp(path, PLAN_DEFAULT_PATH))
 			problem_hint(p, "write a plan there; see schemas/examples/");
 		return NULL;
 	}
-	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-		problem_add(ps, PROBLEM_ERROR, "", "%s is a directory, not a plan", path);
-		fclose(f);
-		return NULL;
-	}
-	for (;;) {
-		size_t r;
-
-		if (len == cap) {
-			char *nb;
-
-			if (cap >= 64u << 20) {
-				problem_add(ps, PROBLEM_ERROR, "", "%s is larger than 64 MiB",
-					    path);
-				free(buf);
-				fclose(f);
-				return NULL;
-			}
-			cap = cap ? cap * 2 : 16384;
-			nb = realloc(buf, cap);
-			if (!nb) {
-				free(buf);
-				fclose(f);
-				return NULL;
-			}
-			buf = nb;
-		}
-		r = fread(buf + len, 1, cap - len, f);
-		len += r;
-		if (r == 0)
-			break;
-	}
-	if (ferror(f)) {
-		problem_add(ps, PROBLEM_ERROR, "", "cannot read %s: %s", path, strerror(errno));
-		free(buf);
-		fclose(f);
-		return NULL;
-	}
-	fclose(f);
-	plan = plan_parse(buf ? buf : "", len, ps);
-	free(buf);
+	plan = plan_parse(text, len, ps);
+	free(text);
 	return plan;
 }
 

@@ -237,6 +237,25 @@ struct plan {
 struct plan *plan_parse(const char *text, size_t len, struct problems *ps);
 /* Read and parse a file; a read error becomes a problem with path "". */
 struct plan *plan_load_file(const char *path, struct problems *ps);
+/*
+ * The one limit on plan text, wherever it comes from (a file partd or
+ * partctl reads, standard input, partd's socket): bytes of text.
+ */
+#define PLAN_TEXT_MAX (4u << 20)
+/*
+ * Plan text as every reader must see it: at most PLAN_TEXT_MAX bytes
+ * ("plan too large (N bytes, limit L)") and no NUL byte (JSON has none;
+ * C strings would end there). Returns 0, -EFBIG or -EINVAL with the
+ * message in err.
+ */
+int plan_check_text(const char *text, size_t len, char *err, size_t errlen);
+/*
+ * Read plan text from path ("-": standard input) for plan_parse: the
+ * shared reader of partd and partctl. Returns the malloc'd text (NUL added
+ * after *len bytes), or NULL with a message in err (cannot open or read,
+ * a directory, or what plan_check_text refuses).
+ */
+char *plan_read_text(const char *path, size_t *len, char *err, size_t errlen);
 void plan_free(struct plan *plan);
 const struct plan_partition *plan_find(const struct plan *plan, const char *name);
 /* Resolved plan as JSON (placed cpus as cpulists, sizes in bytes). */
@@ -564,6 +583,12 @@ const char *plan_action_verb(enum plan_action_type t); /* "stop", "delete", ... 
 const char *plan_phase_name(enum plan_phase p);
 /* One line for people, diff style: "- stop web (definition changed)". */
 const char *plan_action_format(const struct plan_action *a, char *buf, size_t len);
+/*
+ * The line of what plan_action_undo does: the opposite change ("+ start
+ * web (undo)" for a stop, "~ set web/cpus 2-3 -> 2-3,7 (undo)" back), or
+ * NULL when undoing it does nothing.
+ */
+const char *plan_action_format_undo(const struct plan_action *a, char *buf, size_t len);
 /* {"op","phase","name","attr","from","to","why"}, absent members omitted. */
 struct json_object *plan_action_to_json(const struct plan_action *a);
 struct json_object *plan_actions_to_json(const struct plan_actions *as);

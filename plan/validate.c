@@ -105,6 +105,11 @@ static const char *plural(const struct cpuset *s)
 	return cpuset_count(s) == 1 ? "CPU" : "CPUs";
 }
 
+static const char *cpu_word(unsigned n)
+{
+	return n == 1 ? "CPU" : "CPUs";
+}
+
 static char *part_label(const struct plan_partition *pp)
 {
 	if (pp->invalid & PLAN_F_NAME)
@@ -177,11 +182,19 @@ static void check_list(struct vctx *v, struct plan_partition *pp)
 		}
 	}
 	if (!cpuset_empty(&boot0)) {
-		struct problem *p = problem_add(v->ps, PROBLEM_ERROR, path,
-						"CPU 0 always stays with the boot kernel");
+		/* plan_parse reported it (a rule of the plan alone): give it the free CPUs */
+		struct problem *p = NULL;
+		size_t k;
 
-		problem_holder(p, "the boot kernel");
-		problem_hint(p, "remove CPU 0 from the list");
+		for (k = 0; k < v->ps->n && !p; k++)
+			if (!strcmp(v->ps->v[k].path, path) &&
+			    !strcmp(v->ps->v[k].message, PLAN_CPU0_MESSAGE))
+				p = &v->ps->v[k];
+		if (!p) {
+			p = problem_add(v->ps, PROBLEM_ERROR, path, PLAN_CPU0_MESSAGE);
+			problem_holder(p, "the boot kernel");
+			problem_hint(p, "remove CPU 0 from the list");
+		}
 		note_cpu_problem(v, p);
 	}
 	if (!cpuset_empty(&absent)) {
@@ -456,9 +469,10 @@ static void place_all(struct vctx *v)
 			struct problem *p = problem_add(v->ps, PROBLEM_ERROR, path,
 							"NUMA node %d does not exist here", node);
 
-			problem_hint(p, "this machine has node%s 0%s%u",
-				     v->inv->nnodes > 1 ? "s" : "", v->inv->nnodes > 1 ? "-" : "",
-				     v->inv->nnodes > 1 ? v->inv->nnodes - 1 : 0);
+			if (v->inv->nnodes > 1)
+				problem_hint(p, "this machine has nodes 0-%u", v->inv->nnodes - 1);
+			else
+				problem_hint(p, "this machine has node 0 only");
 			pp->invalid |= PLAN_F_CPUS;
 			free(path);
 			continue;
@@ -493,31 +507,36 @@ static void place_all(struct vctx *v)
 				}
 				pp->placed = true;
 				p = problem_add(v->ps, PROBLEM_WARNING, path,
-						"no single NUMA node has %u free CPUs%s; the "
+						"no single NUMA node has %u free %s%s; the "
 						"partition spans nodes",
-						pp->cpu_count, whole ? " in whole cores" : "");
+						pp->cpu_count, cpu_word(pp->cpu_count),
+						whole ? " in whole cores" : "");
 				problem_hint(p, "give it a numa_node, or fewer CPUs");
 			} else {
 				char *h = node_holders(v, -1);
 				struct problem *p = problem_add(
 				    v->ps, PROBLEM_ERROR, path,
-				    "needs %u CPUs but only %u are free%s on this machine",
-				    pp->cpu_count, total, whole ? " in whole cores" : "");
+				    "needs %u %s but only %u %s free%s on this machine",
+				    pp->cpu_count, cpu_word(pp->cpu_count), total,
+				    total == 1 ? "is" : "are", whole ? " in whole cores" : "");
 
-				problem_holder(p, "%s", h ? h : "nothing");
+				if (h) /* no holder: the machine is too small */
+					problem_holder(p, "%s", h);
 				problem_hint(p, "lower the count, or shrink other partitions");
 				free(h);
 				pp->invalid |= PLAN_F_CPUS;
 			}
 		} else {
 			char *h = node_holders(v, node), *nc = fmt_set(&v->inv->node_cpus[node]);
+			unsigned u = usable(v, pp, node);
 			struct problem *p = problem_add(
 			    v->ps, PROBLEM_ERROR, path,
-			    "needs %u CPUs on NUMA node %d but only %u of its CPUs (%s) are free%s",
-			    pp->cpu_count, node, usable(v, pp, node), nc,
-			    whole ? " in whole cores" : "");
+			    "needs %u %s on NUMA node %d but only %u of its CPUs (%s) %s free%s",
+			    pp->cpu_count, cpu_word(pp->cpu_count), node, u, nc,
+			    u == 1 ? "is" : "are", whole ? " in whole cores" : "");
 
-			problem_holder(p, "%s", h ? h : "nothing");
+			if (h)
+				problem_holder(p, "%s", h);
 			problem_hint(p,
 				     "lower the count, use another node, or move CPUs of other "
 				     "partitions off node %d",
@@ -976,13 +995,20 @@ static int cmp_mem_desc(const void *a, const void *b)
 
 static void check_memory(struct vctx *v)
 {
-	struct plan *plan = v->plan;
-	uint64_t total = 0, limit = inventory_pool_for_partitions(v->inv), at_limit = 0;
+	uint64_t limit = inventory_pool_for_partitions(v->inv);
+
+	/* plan_parse checked against the plan's own pool: only a smaller machine's is new */
+	if (v->plan->pool_size && v->plan->pool_size <= limit)
+		return;
+	plan_check_memory(v->plan, limit, v->ps);
+}
+
+void plan_check_memory(struct plan *plan, uint64_t limit, struct problems *ps)
+{
+	uint64_t total = 0, at_limit = 0;
 	size_t i, over = SIZE_MAX;
 	char b1[32], b2[32], b3[32];
 
-	if (plan->pool_size && plan->pool_size < limit)
-		limit = plan->pool_size;
 	for (i = 0; i < plan->nparts; i++) {
 		struct plan_partition *pp = &plan->parts[i];
 
@@ -991,7 +1017,7 @@ static void check_memory(struct vctx *v)
 		if (pp->memory > limit) {
 			char *path = kp_asprintf("/partitions/%zu/memory", i);
 			struct problem *p = problem_add(
-			    v->ps, PROBLEM_ERROR, path, "%s is more than the whole pool (%s)",
+			    ps, PROBLEM_ERROR, path, "%s is more than the whole pool (%s)",
 			    plan_format_size(pp->memory, b1), plan_format_size(limit, b2));
 
 			problem_hint(p, "boot with kpart_pool=%s or more, and update /pool/size",
@@ -1011,7 +1037,7 @@ static void check_memory(struct vctx *v)
 		char *path = kp_asprintf("/partitions/%zu/memory", over), *h = NULL, *t;
 		size_t n = 0, k;
 		struct problem *p =
-		    problem_add(v->ps, PROBLEM_ERROR, path,
+		    problem_add(ps, PROBLEM_ERROR, path,
 				"the partitions need %s of memory in total but the pool has %s "
 				"(%s already taken by the partitions before this one)",
 				plan_format_size(total, b1), plan_format_size(limit, b2),

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 pkgs=(
-	build-essential cmake pkg-config ccache rsync cpio
+	build-essential cmake pkg-config ccache rsync cpio python3-jsonschema
 	bc bison flex libelf-dev libssl-dev kmod python3
 	linux-source-6.12
 	qemu-system-x86 busybox-static clang-format

@@ -49,6 +49,13 @@ size_t check(struct fx *f, const char *text)
 	return plan_validate(f->plan, f->inv, &f->ps);
 }
 
+size_t check_all(struct fx *f, const char *text)
+{
+	f->plan = parse_str(text, &f->ps);
+	assert_non_null(f->plan);
+	return plan_validate(f->plan, f->inv, &f->ps);
+}
+
 const char *fx_diff_text(struct fx *f)
 {
 	size_t i, len = 0;

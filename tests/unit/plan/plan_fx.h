@@ -29,6 +29,9 @@ int fx_teardown(void **state);
 
 /* Parse (must succeed without parse errors) and validate; returns error count. */
 size_t check(struct fx *f, const char *text);
+/* Parse (errors allowed: rules of the plan alone are parse errors) and
+ * validate; returns the error count of both. */
+size_t check_all(struct fx *f, const char *text);
 
 /*
  * Diff the validated f->plan against the machine into f->as and return its

@@ -2,6 +2,8 @@
 /* Unit tests: plan parsing and the schema rules checked in C. */
 #include "testutil.h"
 
+#include <errno.h>
+
 /* A plan with one partition whose body is P (a JSON object's members). */
 #define ONE(P) "{\"version\":1,\"pool\":{\"size\":\"4G\"},\"partitions\":[{" P "}]}"
 #define GOOD_PART                                                                                  \
@@ -184,6 +186,111 @@ static void test_duplicate_keys(void **state)
 	problems_free(&ps);
 }
 
+/* What JSON does not allow and json-c lets through (issue 13, fix 2). */
+static void test_json_strictness(void **state)
+{
+	static const struct {
+		const char *text, *needle;
+	} cases[] = {
+	    {"{\"version\":1, 'pool':{}}", "line 1, column 15: a single quote"},
+	    {"{'version':1}", "a single quote"},
+	    {"{\"description\":\"a\tb\"}", "a control character inside a string"},
+	    {"{\"description\":\"a\\u0000b\"}", "\\u0000"},
+	    {"{\"description\\u0000\":1}", "\\u0000"},
+	    {"{\"description\":\"\\ud800\"}", "lone high surrogate"},
+	    {"{\"description\":\"\\udc00x\"}", "lone low surrogate"},
+	};
+	struct problems ps;
+	struct plan *p;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		problems_init(&ps);
+		p = parse_str(cases[i].text, &ps);
+		assert_null(p);
+		assert_int_equal(ps.nerrors, 1);
+		assert_problem(&ps, "", cases[i].needle);
+		problems_free(&ps);
+	}
+	/* quotes and escapes JSON does allow */
+	problems_init(&ps);
+	p = must_parse("{\"version\":1,\"pool\":{\"size\":\"1G\"},\"partitions\":[],"
+		       "\"description\":\"it's \\ud83d\\ude00 \\u00e9 \\n\\\"\"} // it's",
+		       &ps);
+	assert_int_equal(ps.n, 0);
+	assert_string_equal(p->description, "it's \xf0\x9f\x98\x80 \xc3\xa9 \n\"");
+	plan_free(p);
+	problems_free(&ps);
+}
+
+/* A key is a duplicate however it is spelled: escapes are decoded first. */
+static void test_duplicate_keys_escaped(void **state)
+{
+	static const char *const texts[] = {
+	    "{\"version\":1,\"pool\":{\"size\":\"1G\"},\"partitions\":[],\"p\\u0061rtitions\":[]}",
+	    "{\"version\":1,\"pool\":{\"size\":\"1G\"},\"partitions\":[],\"\\u0070artitions\":[]}",
+	    "{\"version\":1,\"pool\":{\"size\":\"1G\"},\"partitions\":[],\"partitions\\/\":[],"
+	    "\"partitions/\":1}",
+	};
+	struct problems ps;
+	struct plan *p;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		problems_init(&ps);
+		p = parse_str(texts[i], &ps);
+		if (!find_problem(&ps, NULL, "duplicate key")) {
+			dump_problems(&ps);
+			fail_msg("no duplicate key found in %s", texts[i]);
+		}
+		plan_free(p);
+		problems_free(&ps);
+	}
+}
+
+/* The shared reader's limits (fix 3, 4): the same for files and text. */
+static void test_read_limits(void **state)
+{
+	char *root = make_file_root(), path[600], err[256], *big, *t;
+	size_t len;
+	struct problems ps;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/nul.json", root);
+	write_bytes(path, "{}\0", 3);
+	assert_null(plan_read_text(path, &len, err, sizeof(err)));
+	assert_non_null(strstr(err, "NUL byte"));
+	problems_init(&ps);
+	assert_null(plan_load_file(path, &ps));
+	assert_problem(&ps, "", "NUL byte");
+	problems_free(&ps);
+
+	big = malloc(PLAN_TEXT_MAX + 1);
+	assert_non_null(big);
+	memset(big, ' ', PLAN_TEXT_MAX + 1);
+	snprintf(path, sizeof(path), "%s/big.json", root);
+	write_bytes(path, big, PLAN_TEXT_MAX + 1);
+	assert_null(plan_read_text(path, &len, err, sizeof(err)));
+	assert_string_equal(err, "plan too large (4194305 bytes, limit 4194304)");
+	assert_int_equal(plan_check_text(big, PLAN_TEXT_MAX + 1, err, sizeof(err)), -EFBIG);
+	assert_string_equal(err, "plan too large (4194305 bytes, limit 4194304)");
+	problems_init(&ps);
+	assert_null(plan_parse(big, PLAN_TEXT_MAX + 1, &ps));
+	assert_problem(&ps, "", "plan too large");
+	problems_free(&ps);
+	/* at the limit it is read */
+	write_bytes(path, big, PLAN_TEXT_MAX);
+	t = plan_read_text(path, &len, err, sizeof(err));
+	assert_non_null(t);
+	assert_int_equal(len, PLAN_TEXT_MAX);
+	free(t);
+	free(big);
+	remove_tree(root);
+	free(root);
+}
+
 static void test_unknown_keys(void **state)
 {
 	struct problems ps;
@@ -362,7 +469,8 @@ static void test_bad_values(void **state)
 	     "/partitions/0/cmdline", "one line", NULL},
 	    {"\"name\":\"a\",\"cpus\":\"1\",\"memory\":\"4K\",\"kernel\":\"/k\","
 	     "\"console\":\"ttyUSB0\"",
-	     "/partitions/0/console", "not a UART", "write \"ttyS1\", \"io:0x2f8\" or \"none\""},
+	     "/partitions/0/console", "not a UART",
+	     "write ttyS0-ttyS3 (the legacy ports), an I/O port like \"io:0x2f8\", or \"none\""},
 	    {"\"name\":\"a\",\"cpus\":\"1\",\"memory\":\"4K\",\"kernel\":\"/k\","
 	     "\"devices\":[\"0000:03:20.0\"]",
 	     "/partitions/0/devices/0", "not a PCI address",
@@ -563,14 +671,16 @@ static void test_plan_to_json(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_minimal),	  cmocka_unit_test(test_full_partition),
-	    cmocka_unit_test(test_comments),	  cmocka_unit_test(test_malformed),
-	    cmocka_unit_test(test_not_an_object), cmocka_unit_test(test_duplicate_keys),
-	    cmocka_unit_test(test_unknown_keys),  cmocka_unit_test(test_missing_required),
-	    cmocka_unit_test(test_version),	  cmocka_unit_test(test_bad_values),
-	    cmocka_unit_test(test_long_cmdline),  cmocka_unit_test(test_all_problems_at_once),
-	    cmocka_unit_test(test_load_file),	  cmocka_unit_test(test_problem_output),
-	    cmocka_unit_test(test_plan_to_json),  cmocka_unit_test(test_policy),
+	    cmocka_unit_test(test_minimal),	    cmocka_unit_test(test_full_partition),
+	    cmocka_unit_test(test_comments),	    cmocka_unit_test(test_malformed),
+	    cmocka_unit_test(test_not_an_object),   cmocka_unit_test(test_duplicate_keys),
+	    cmocka_unit_test(test_unknown_keys),    cmocka_unit_test(test_missing_required),
+	    cmocka_unit_test(test_version),	    cmocka_unit_test(test_bad_values),
+	    cmocka_unit_test(test_long_cmdline),    cmocka_unit_test(test_all_problems_at_once),
+	    cmocka_unit_test(test_load_file),	    cmocka_unit_test(test_problem_output),
+	    cmocka_unit_test(test_plan_to_json),    cmocka_unit_test(test_policy),
+	    cmocka_unit_test(test_json_strictness), cmocka_unit_test(test_duplicate_keys_escaped),
+	    cmocka_unit_test(test_read_limits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
