@@ -430,6 +430,7 @@ static int logs_json(const char *name, const char *log, size_t len)
 		json_object_put(out);
 		return fail(EXIT_FAILED, "out of memory");
 	}
+	json_outcome(out, EXIT_OK);
 	json_object_object_add(out, "name", json_object_new_string(name));
 	json_object_object_add(out, "bytes", json_object_new_int64((int64_t)len));
 	json_object_object_add(out, "log", json_object_new_string_len(clean, (int)clen));
@@ -614,10 +615,12 @@ static struct json_object *json_us(double us)
 }
 
 static void ping_report(const struct opts *o, const char *name, long count, int size,
-			const struct ping_result *r)
+			const struct ping_result *r, int rc)
 {
 	if (o->json) {
 		struct json_object *out = json_object_new_object();
+
+		json_outcome(out, rc);
 
 		json_object_object_add(out, "name", json_object_new_string(name));
 		json_object_object_add(out, "count", json_object_new_int64(count));
@@ -707,6 +710,7 @@ int cmd_ping(const struct opts *o, const char *name)
 	unsigned char req[ECHO_MAX], rep[ECHO_MAX];
 	struct ping_result r = {0};
 	bool interrupted = false, stopped = false;
+	int rc;
 	char path[PATH_MAX], *state;
 	uint64_t *rtt, base, stale = 0;
 	long i;
@@ -831,7 +835,8 @@ int cmd_ping(const struct opts *o, const char *name)
 			r.corrupt == 1 ? "its" : "their");
 	ping_stats(&r, rtt, (size_t)r.received);
 	free(rtt);
+	rc = r.received == (uint64_t)count && !r.lost && !r.corrupt ? EXIT_OK : EXIT_FAILED;
 	if (r.sent)
-		ping_report(o, name, count, size, &r);
-	return r.received == (uint64_t)count && !r.lost && !r.corrupt ? EXIT_OK : EXIT_FAILED;
+		ping_report(o, name, count, size, &r, rc);
+	return rc;
 }

@@ -68,60 +68,30 @@ static void usage(FILE *f)
 	    "PLAN may be - for standard input.\n");
 }
 
+/* The first error of this run, for --json (errors there are a JSON object too) */
+static char first_error[1024];
+
 int fail(int code, const char *fmt, ...)
 {
+	char msg[sizeof(first_error)];
 	va_list ap;
 
-	fputs("partctl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	fprintf(stderr, "partctl: %s\n", msg);
+	if (!first_error[0])
+		snprintf(first_error, sizeof(first_error), "%s", msg);
 	return code;
 }
 
-/* Read a whole file ("-" = stdin). */
-static char *read_text(const char *path, char *err, size_t errlen)
+void json_outcome(struct json_object *out, int code)
 {
-	FILE *f = strcmp(path, "-") ? fopen(path, "re") : stdin;
-	size_t len = 0, cap = 0;
-	char *buf = NULL;
-
-	if (!f) {
-		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
-		return NULL;
-	}
-	for (;;) {
-		size_t r;
-
-		if (len + 1 >= cap) {
-			char *n;
-
-			cap = cap ? cap * 2 : 16384;
-			n = realloc(buf, cap);
-			if (!n) {
-				snprintf(err, errlen, "out of memory");
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			buf = n;
-		}
-		r = fread(buf + len, 1, cap - len - 1, f);
-		len += r;
-		if (r == 0)
-			break;
-	}
-	if (buf && ferror(f)) {
-		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
-		free(buf);
-		buf = NULL;
-	}
-	if (buf)
-		buf[len] = '\0';
-	if (f != stdin)
-		fclose(f);
-	return buf;
+	json_object_object_add(out, "ok", json_object_new_boolean(code == EXIT_OK));
+	json_object_object_add(out, "exit", json_object_new_int(code));
+	if (code != EXIT_OK && !json_object_object_get_ex(out, "error", NULL))
+		json_object_object_add(
+		    out, "error", json_object_new_string(first_error[0] ? first_error : "failed"));
 }
 
 static struct inventory *read_machine(char *err, size_t errlen)
@@ -141,17 +111,17 @@ static struct json_object *request(const char *cmd)
 	return r;
 }
 
-/* Print problems (people) and a summary; returns the error count. */
+/* Print problems (people, on stderr) and a summary; returns the error count. */
 static size_t report_problems(const struct problems *ps, const char *source)
 {
 	size_t warnings = ps->n - ps->nerrors;
 
-	problems_print(ps, source, stdout);
+	problems_print(ps, source, stderr);
 	if (ps->nerrors)
-		printf("%s: invalid: %zu error%s%s", source, ps->nerrors,
-		       ps->nerrors == 1 ? "" : "s", warnings ? ", " : "\n");
+		fprintf(stderr, "%s: invalid: %zu error%s%s", source, ps->nerrors,
+			ps->nerrors == 1 ? "" : "s", warnings ? ", " : "\n");
 	if (ps->nerrors && warnings)
-		printf("%zu warning%s\n", warnings, warnings == 1 ? "" : "s");
+		fprintf(stderr, "%zu warning%s\n", warnings, warnings == 1 ? "" : "s");
 	return ps->nerrors;
 }
 
@@ -187,11 +157,11 @@ static int cmd_validate(const char *path)
 	struct problems ps;
 	struct inventory *inv = NULL;
 	struct plan *plan;
-	char err[512], *text;
-	size_t i;
+	char err[PATH_MAX + 64], *text;
+	size_t i, len;
 	int rc;
 
-	text = read_text(path, err, sizeof(err));
+	text = plan_read_text(path, &len, err, sizeof(err));
 	if (!text)
 		return fail(EXIT_INVALID, "%s", err);
 	if (!o.offline) {
@@ -203,7 +173,7 @@ static int cmd_validate(const char *path)
 		}
 	}
 	problems_init(&ps);
-	plan = plan_parse(text, strlen(text), &ps);
+	plan = plan_parse(text, len, &ps);
 	free(text);
 	if (plan && inv)
 		plan_validate(plan, inv, &ps);
@@ -212,6 +182,12 @@ static int cmd_validate(const char *path)
 	if (o.json) {
 		struct json_object *out = json_object_new_object();
 
+		if (ps.nerrors) {
+			snprintf(err, sizeof(err), "%s is invalid: %zu error%s", path, ps.nerrors,
+				 ps.nerrors == 1 ? "" : "s");
+			json_object_object_add(out, "error", json_object_new_string(err));
+		}
+		json_outcome(out, rc);
 		json_object_object_add(out, "valid", json_object_new_boolean(!ps.nerrors));
 		json_object_object_add(out, "offline", json_object_new_boolean(o.offline));
 		json_object_object_add(out, "errors", json_object_new_int((int)ps.nerrors));
@@ -304,32 +280,36 @@ static void ui_progress(struct ui *ui, struct json_object *ev, const char **last
 static struct json_object *call(struct json_object *req, int *rc)
 {
 	struct conn *c = conn_open(o.socket_path);
+	int conn_errno = errno; /* before isatty(), which sets ENOTTY on a pipe */
 	struct ui ui = {.tty = isatty(STDOUT_FILENO)};
 	const char *last_state = NULL;
 	struct json_object *res = NULL;
 	char err[256];
+	int send_err;
 
 	if (!c) {
 		json_object_put(req);
-		if (errno == ENOENT || errno == ECONNREFUSED)
+		if (conn_errno == ENOENT || conn_errno == ECONNREFUSED)
 			fail(EXIT_FAILED, "partd is not running (no one listens on %s)",
 			     o.socket_path);
 		else
 			fail(EXIT_FAILED, "cannot connect to partd at %s: %s", o.socket_path,
-			     strerror(errno));
+			     strerror(conn_errno));
 		*rc = EXIT_FAILED;
 		return NULL;
 	}
-	if (conn_send(c, req)) {
-		fail(EXIT_FAILED, "cannot talk to partd: %s", strerror(errno));
-		conn_close(c);
-		*rc = EXIT_FAILED;
-		return NULL;
-	}
+	send_err = conn_send(c, req);
 	for (;;) {
-		struct json_object *msg = conn_recv(c, o.timeout_s * 1000, err, sizeof(err));
+		/* after a failed send, partd may still have said why it hung up */
+		struct json_object *msg =
+		    conn_recv(c, send_err ? 2000 : o.timeout_s * 1000, err, sizeof(err));
 		const char *type;
 
+		if (!msg && send_err) {
+			fail(EXIT_FAILED, "cannot talk to partd: %s", strerror(-send_err));
+			*rc = EXIT_FAILED;
+			break;
+		}
 		if (!msg) {
 			ui_clear(&ui);
 			fail(EXIT_FAILED, "%s", err);
@@ -347,6 +327,9 @@ static struct json_object *call(struct json_object *req, int *rc)
 		*rc = (int)jint(res, "exit");
 		if (*rc < 0 || *rc > 2)
 			*rc = EXIT_FAILED;
+		if (*rc && jstr(res, "error") && !first_error[0])
+			snprintf(first_error, sizeof(first_error), "%s", jstr(res, "error"));
+		json_object_object_del(res, "type");
 		break;
 	}
 	free((char *)last_state);
@@ -356,13 +339,13 @@ static struct json_object *call(struct json_object *req, int *rc)
 
 /* ------------------------------------------------------------------ apply */
 
-static int apply_local_dry_run(const char *path, const char *text)
+static int apply_local_dry_run(const char *path, const char *text, size_t len)
 {
 	struct problems ps;
 	struct plan_actions as;
 	struct inventory *inv;
 	struct plan *plan;
-	char err[512];
+	char err[PATH_MAX + 64];
 	int rc = EXIT_OK;
 
 	inv = read_machine(err, sizeof(err));
@@ -370,7 +353,7 @@ static int apply_local_dry_run(const char *path, const char *text)
 		return fail(EXIT_FAILED, "%s", err);
 	problems_init(&ps);
 	plan_actions_init(&as);
-	plan = plan_parse(text, strlen(text), &ps);
+	plan = plan_parse(text, len, &ps);
 	if (plan)
 		plan_validate(plan, inv, &ps);
 	if (!plan || ps.nerrors)
@@ -380,8 +363,15 @@ static int apply_local_dry_run(const char *path, const char *text)
 	if (o.json) {
 		struct json_object *out = json_object_new_object();
 
-		json_object_object_add(out, "ok", json_object_new_boolean(rc == EXIT_OK));
-		json_object_object_add(out, "exit", json_object_new_int(rc));
+		if (rc == EXIT_INVALID) {
+			snprintf(err, sizeof(err), "%s is invalid: %zu error%s", path, ps.nerrors,
+				 ps.nerrors == 1 ? "" : "s");
+			json_object_object_add(out, "error", json_object_new_string(err));
+		} else if (rc) {
+			json_object_object_add(out, "error",
+					       json_object_new_string("out of memory"));
+		}
+		json_outcome(out, rc);
 		json_object_object_add(out, "dry_run", json_object_new_boolean(true));
 		json_object_object_add(out, "via", json_object_new_string("kernfs"));
 		json_object_object_add(out, "problems", problems_to_json(&ps));
@@ -391,7 +381,7 @@ static int apply_local_dry_run(const char *path, const char *text)
 	} else if (rc == EXIT_INVALID) {
 		report_problems(&ps, path);
 	} else {
-		problems_print(&ps, path, stdout);
+		problems_print(&ps, path, stderr); /* warnings */
 		if (!as.n) {
 			printf("nothing to do: the machine matches %s\n", path);
 		} else {
@@ -417,9 +407,9 @@ static int cmd_apply(const char *path)
 	char err[512], abspath[PATH_MAX], *text;
 	struct conn *probe;
 	int rc = EXIT_OK;
-	size_t n;
+	size_t n, len;
 
-	text = read_text(path, err, sizeof(err));
+	text = plan_read_text(path, &len, err, sizeof(err));
 	if (!text)
 		return fail(EXIT_INVALID, "%s", err);
 	if (strcmp(path, "-") && realpath(path, abspath))
@@ -427,14 +417,14 @@ static int cmd_apply(const char *path)
 	if (o.dry_run) {
 		probe = conn_open(o.socket_path);
 		if (!probe) {
-			rc = apply_local_dry_run(path, text);
+			rc = apply_local_dry_run(path, text, len);
 			free(text);
 			return rc;
 		}
 		conn_close(probe);
 	}
 	req = request("apply");
-	json_object_object_add(req, "plan", json_object_new_string(text));
+	json_object_object_add(req, "plan", json_object_new_string_len(text, (int)len));
 	json_object_object_add(req, "source", json_object_new_string(path));
 	json_object_object_add(req, "dry_run", json_object_new_boolean(o.dry_run));
 	free(text);
@@ -444,17 +434,15 @@ static int cmd_apply(const char *path)
 	if (o.json) {
 		json_object_object_add(res, "dry_run", json_object_new_boolean(o.dry_run));
 		json_object_object_add(res, "via", json_object_new_string("partd"));
-		json_object_object_del(res, "type");
 		print_json(res);
 		json_object_put(res);
 		return rc;
 	}
 	json_object_object_get_ex(res, "problems", &v);
+	print_problems_json(v, path, stderr); /* errors, or warnings */
 	if (rc == EXIT_INVALID) {
-		print_problems_json(v, path);
-		printf("%s\n", jstr(res, "error") ? jstr(res, "error") : "invalid");
+		fprintf(stderr, "%s\n", jstr(res, "error") ? jstr(res, "error") : "invalid");
 	} else {
-		print_problems_json(v, path); /* warnings */
 		json_object_object_get_ex(res, "actions", &v);
 		n = v ? json_object_array_length(v) : 0;
 		if (o.dry_run) {
@@ -469,12 +457,12 @@ static int cmd_apply(const char *path)
 			else
 				printf("applied %s: %zu action%s\n", path, n, n == 1 ? "" : "s");
 		} else {
-			printf("apply failed: %s\n", jstr(res, "error"));
+			fprintf(stderr, "apply failed: %s\n", jstr(res, "error"));
 			if (jbool(res, "rollback_failed"))
-				printf(
-				    "rollback incomplete: see partctl status and the partd log\n");
+				fprintf(stderr, "rollback incomplete: see partctl status and the "
+						"partd log\n");
 			else if (jbool(res, "rolled_back"))
-				printf("rolled back: the machine is as it was before\n");
+				fprintf(stderr, "rolled back: the machine is as it was before\n");
 		}
 	}
 	json_object_put(res);
@@ -512,7 +500,6 @@ static int cmd_status(const char *name)
 			json_object_put(res);
 			return rc;
 		}
-		json_object_object_del(res, "type");
 	} else {
 		/* partd is not running: the kernel's view, without plan information */
 		struct inventory *inv = read_machine(err, sizeof(err));
@@ -555,6 +542,8 @@ static int cmd_status(const char *name)
 			print_partition_detail(json_object_array_get_idx(parts, 0), from_partd);
 		else
 			print_partitions_table(parts, from_partd);
+		if (from_partd)
+			print_plan_state(res);
 	}
 	json_object_put(res);
 	return rc;
@@ -578,7 +567,6 @@ static int cmd_start_stop(const char *name, bool start)
 	if (!res)
 		return rc;
 	if (o.json) {
-		json_object_object_del(res, "type");
 		print_json(res);
 	} else if (rc == EXIT_OK) {
 		printf("%s: %s\n", name, start ? "running" : "stopped");
@@ -600,10 +588,12 @@ static int cmd_inventory(void)
 		return fail(EXIT_FAILED, "%s", err);
 	j = inventory_to_json(inv);
 	pci_add_names(json_object_object_get(json_object_object_get(j, "pci"), "devices"));
-	if (o.json)
+	if (o.json) {
+		json_outcome(j, EXIT_OK);
 		print_json(j);
-	else
+	} else {
 		print_inventory(j, o.root);
+	}
 	json_object_put(j);
 	inventory_free(inv);
 	return EXIT_OK;
@@ -616,7 +606,7 @@ static const char *env_or(const char *name, const char *def)
 	return v && *v ? v : def;
 }
 
-int main(int argc, char **argv)
+static int run(int argc, char **argv)
 {
 	static const struct option lopts[] = {
 	    {"json", no_argument, NULL, 'j'},
@@ -649,6 +639,7 @@ int main(int argc, char **argv)
 	o.file_root = env_or("KPART_FILE_ROOT", NULL);
 	o.dev = env_or("KPART_DEV", "/dev");
 
+	opterr = 0; /* fail() says it: on stdout too with --json */
 	while ((c = getopt_long(argc, argv, "jnqS:r:s:hVfc:", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
@@ -715,8 +706,10 @@ int main(int argc, char **argv)
 			       PLAN_VERSION, KPART_IFACE_VERSION);
 			return EXIT_OK;
 		default:
-			usage(stderr);
-			return EXIT_INVALID;
+			return fail(EXIT_INVALID,
+				    "%s: unknown option, or its value is missing (see partctl "
+				    "--help)",
+				    argv[optind - 1]);
 		}
 	}
 	if (optind >= argc) {
@@ -782,4 +775,23 @@ int main(int argc, char **argv)
 		return cmd_ping(&o, argv[optind + 1]);
 	}
 	return fail(EXIT_INVALID, "unknown command \"%s\" (see partctl --help)", cmd);
+}
+
+int main(int argc, char **argv)
+{
+	int rc = run(argc, argv);
+
+	/* --json: whatever went wrong is a JSON object on stdout too */
+	if (o.json && rc != EXIT_OK && !json_printed()) {
+		struct json_object *out = json_object_new_object();
+
+		if (!first_error[0])
+			snprintf(first_error, sizeof(first_error), "%s",
+				 rc == EXIT_INVALID ? "invalid usage (see partctl --help)"
+						    : "failed");
+		json_outcome(out, rc);
+		print_json(out);
+		json_object_put(out);
+	}
+	return rc;
 }

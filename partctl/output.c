@@ -68,30 +68,37 @@ const char *human_size(int64_t bytes, char buf[32])
 	return buf;
 }
 
+static bool json_done;
+
+bool json_printed(void)
+{
+	return json_done;
+}
+
 void print_json(struct json_object *o)
 {
+	json_done = true;
 	printf("%s\n",
 	       json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
 						     JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
-void print_problems_json(struct json_object *problems, const char *source)
+void print_problems_json(struct json_object *problems, const char *source, FILE *f)
 {
 	size_t i, n = problems ? json_object_array_length(problems) : 0;
 
 	for (i = 0; i < n; i++) {
 		struct json_object *p = json_object_array_get_idx(problems, i);
 		const char *path = jstr(p, "path");
-
-		printf("%s%s%s%s%s: %s\n", source ? source : "", source ? ": " : "",
-		       path && *path ? path : "", path && *path ? ": " : "", jstrd(p, "severity"),
-		       jstrd(p, "message"));
 		const char *holder = jstr(p, "holder"), *hint = jstr(p, "hint");
 
+		fprintf(f, "%s%s%s%s%s: %s\n", source ? source : "", source ? ": " : "",
+			path && *path ? path : "", path && *path ? ": " : "", jstrd(p, "severity"),
+			jstrd(p, "message"));
 		if (holder)
-			printf("    held by: %s\n", holder);
+			fprintf(f, "    held by: %s\n", holder);
 		if (hint)
-			printf("    hint: %s\n", hint);
+			fprintf(f, "    hint: %s\n", hint);
 	}
 }
 
@@ -505,4 +512,27 @@ void print_actions(struct json_object *actions)
 		pa.why = (char *)jstr(a, "why");
 		printf("  %s\n", plan_action_format(&pa, line, sizeof(line)));
 	}
+}
+
+/*
+ * After the status table: partd rejected the plan file it was given (at
+ * start or on reload), so what runs follows an older plan, or none.
+ */
+void print_plan_state(struct json_object *status)
+{
+	struct json_object *plan = NULL;
+	int64_t errors;
+
+	json_object_object_get_ex(status, "plan", &plan);
+	errors = jint(plan, "rejected_errors");
+	if (!plan || errors <= 0)
+		return;
+	printf("\nplan:       %s was REJECTED by partd (%" PRId64 " error%s)\n",
+	       jstrd(plan, "path"), errors, errors == 1 ? "" : "s");
+	if (jbool(plan, "loaded"))
+		printf("            the partitions follow the last good plan (%s)\n",
+		       jstr(plan, "source") ? jstr(plan, "source") : "?");
+	else
+		printf("            no plan is active: partd leaves the partitions as they are\n");
+	printf("            see: partctl validate %s\n", jstrd(plan, "path"));
 }

@@ -3,6 +3,7 @@
 #define KPART_PARTCTL_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "plan.h"
 
@@ -21,8 +22,11 @@ struct opts {
 	int kill_after; /* stop: seconds before the kernel kills it, 0: the plan's */
 };
 
-/* main.c: "partctl: MESSAGE" on stderr; returns code. */
+/* main.c: "partctl: MESSAGE" on stderr; returns code. With --json, the
+ * first one is also the "error" of the JSON object on stdout. */
 int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Add "ok", "exit" and (failed, with a fail() before) "error" to a --json result. */
+void json_outcome(struct json_object *out, int code);
 
 /* client.c: talking to partd */
 struct conn;
@@ -45,7 +49,9 @@ void pci_add_names(struct json_object *devices);
 /* output.c: for people */
 const char *human_size(int64_t bytes, char buf[32]);
 void print_json(struct json_object *o);
-void print_problems_json(struct json_object *problems, const char *source);
+bool json_printed(void); /* print_json was called */
+void print_plan_state(struct json_object *status);
+void print_problems_json(struct json_object *problems, const char *source, FILE *f);
 void print_partitions_table(struct json_object *partitions, bool from_partd);
 void print_partition_detail(struct json_object *p, bool from_partd);
 void print_inventory(struct json_object *inv, const char *root);

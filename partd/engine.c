@@ -318,10 +318,8 @@ static void rollback(struct partd *d, const char *plan, const struct plan_action
 		struct json_object *o;
 		int r;
 
-		if (a->type == ACT_STOP && a->old_state != PART_RUNNING &&
-		    a->old_state != PART_STARTING)
+		if (!plan_action_format_undo(a, line, sizeof(line)))
 			continue; /* nothing to bring back */
-		plan_action_format(a, line, sizeof(line));
 		plog_at(LOG_INFO, plan, a->name, "undo", "undo [%zu/%zu] %s", j + 1, as->n,
 			squeeze(line, logline));
 		o = event("undo");

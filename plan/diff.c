@@ -664,6 +664,36 @@ const char *plan_action_format(const struct plan_action *a, char *buf, size_t le
 	return buf;
 }
 
+const char *plan_action_format_undo(const struct plan_action *a, char *buf, size_t len)
+{
+	struct plan_action inv = *a;
+
+	switch (a->type) {
+	case ACT_STOP:
+		if (a->old_state != PART_RUNNING && a->old_state != PART_STARTING)
+			return NULL;
+		inv.type = ACT_START;
+		break;
+	case ACT_START:
+		inv.type = ACT_STOP;
+		break;
+	case ACT_CREATE:
+		inv.type = ACT_DELETE;
+		break;
+	case ACT_DELETE:
+		inv.type = ACT_CREATE;
+		break;
+	case ACT_SET:
+		if (!a->old)
+			return NULL; /* set on a partition this run created: its delete undoes it */
+		inv.old = a->value;
+		inv.value = a->old;
+		break;
+	}
+	inv.why = "undo";
+	return plan_action_format(&inv, buf, len);
+}
+
 struct json_object *plan_action_to_json(const struct plan_action *a)
 {
 	struct json_object *o = json_object_new_object();

@@ -124,7 +124,7 @@ expect_rc 0 "ping --json 4 KiB" pc --json ping -c 50 --size 4096 web
 python3 -c '
 import json,sys
 d=json.loads(sys.argv[1])
-keys={"name","count","size","sent","received","lost","corrupt","min_us","p50_us","p99_us","max_us","avg_us"}
+keys={"ok","exit","name","count","size","sent","received","lost","corrupt","min_us","p50_us","p99_us","max_us","avg_us"}
 assert set(d)==keys, set(d)^keys
 assert (d["count"],d["size"],d["sent"],d["received"],d["lost"],d["corrupt"])==(50,4096,50,50,0,0), d
 assert d["min_us"]<=d["p50_us"]<=d["p99_us"]<=d["max_us"], d' "$out" || fail "ping --json: $out"
