@@ -61,7 +61,7 @@ static void usage(FILE *f)
 	    "      --file-root DIR    prefix for kernel/initrd paths when checking them\n"
 	    "      --dev DIR          devices for console, logs and ping (default /dev, env "
 	    "KPART_DEV)\n"
-	    "  -h, --help             show this help\n"
+	    "  -h, --help             show this help; COMMAND --help: that command's\n"
 	    "  -V, --version          show the version\n"
 	    "\n"
 	    "Exit status: 0 ok, 1 failed, 2 invalid input (bad plan, usage or name).\n"
@@ -70,6 +70,110 @@ static void usage(FILE *f)
 
 /* The first error of this run, for --json (errors there are a JSON object too) */
 static char first_error[1024];
+
+/*
+ * partctl VERB --help. The usage lines are the SYNOPSIS of docs/partctl.md
+ * (and so of partctl(8)); the unit test partctl_help keeps them equal.
+ */
+static const struct verb_help {
+	const char *verb, *usage, *text;
+} verb_help[] = {
+    {"validate", "validate PLAN",
+     "Check PLAN (a file, or - for standard input) against this machine and print\n"
+     "every problem (on standard error) with its JSON path, what holds the resource\n"
+     "and a hint. Works without partd.\n"
+     "\n"
+     "  --offline           do not read the machine: syntax, schema rules, unique\n"
+     "                      names, no CPU 0, memory within the plan's pool\n"
+     "  --file-root DIR     prefix for kernel/initrd paths when checking them\n"
+     "  -j, --json          one JSON object on standard output\n"
+     "\n"
+     "Exit status: 0 valid, 1 the machine cannot be read, 2 invalid.\n"},
+    {"apply", "apply PLAN [--dry-run]",
+     "Make the machine match PLAN (a file, or - for standard input) through partd:\n"
+     "it validates the plan, runs the actions (shown as they run) and undoes them\n"
+     "when one fails.\n"
+     "\n"
+     "  -n, --dry-run       print the actions, change nothing (without partd: from\n"
+     "                      the machine itself)\n"
+     "  -q, --quiet         no progress lines\n"
+     "  --timeout SEC       give up when partd says nothing for SEC seconds\n"
+     "  -j, --json          one JSON object on standard output, no progress\n"
+     "\n"
+     "Exit status: 0 applied, 1 failed (rolled back), 2 invalid plan.\n"},
+    {"status", "status [NAME]",
+     "List the partitions (state, CPUs, memory, boots, last exit, plan), or every\n"
+     "detail of NAME. Asks partd, which also knows the plan; without partd, the\n"
+     "kernel's view.\n"
+     "\n"
+     "  -j, --json          one JSON object on standard output\n"
+     "\n"
+     "Exit status: 0 ok, 1 failed, 2 no such partition.\n"},
+    {"start", "start NAME",
+     "Start partition NAME through partd and wait until it runs; releases a hold\n"
+     "left by partctl stop.\n"
+     "\n"
+     "  -q, --quiet         no progress lines\n"
+     "  --timeout SEC       give up when partd says nothing for SEC seconds\n"
+     "  -j, --json          one JSON object on standard output\n"
+     "\n"
+     "Exit status: 0 running, 1 failed (or partd not running), 2 no such partition.\n"},
+    {"stop", "stop NAME [--kill-after SEC]",
+     "Stop partition NAME through partd, wait, and hold it stopped: partd does not\n"
+     "start it again until partctl start NAME.\n"
+     "\n"
+     "  --kill-after SEC    the kernel kills it when it has not stopped after SEC\n"
+     "                      seconds (1-3600; default: the plan's stop_timeout)\n"
+     "  -q, --quiet         no progress lines\n"
+     "  --timeout SEC       give up when partd says nothing for SEC seconds\n"
+     "  -j, --json          one JSON object on standard output\n"
+     "\n"
+     "Exit status: 0 stopped, 1 failed (or partd not running), 2 no such partition.\n"},
+    {"inventory", "inventory",
+     "Show the machine as kpart sees it: CPUs and cores, NUMA nodes, the memory\n"
+     "pool and the partitions. Works without partd.\n"
+     "\n"
+     "  -j, --json          one JSON object on standard output\n"},
+    {"console", "console NAME",
+     "Attach this terminal to NAME's console (its output, your keyboard input).\n"
+     "Detach with Ctrl-] or the end of input. Works without partd; needs root.\n"
+     "\n"
+     "  -q, --quiet         no connect and detach lines\n"
+     "  --dev DIR           device directory (default /dev)\n"},
+    {"logs", "logs NAME [-f|--follow]",
+     "Print the last 64 KiB NAME's kernel wrote to its console (kept across\n"
+     "restarts: why did it crash?). Works without partd; needs root.\n"
+     "\n"
+     "  -f, --follow        then keep printing new output until interrupted\n"
+     "  --dev DIR           device directory for --follow (default /dev)\n"
+     "  -j, --json          one JSON object on standard output (not with --follow)\n"},
+    {"ping", "ping NAME [-c|--count N] [--size BYTES]",
+     "Echo round trips to NAME's kernel over the IPI channel: latency min, p50,\n"
+     "p99, max, average. Works without partd; needs root.\n"
+     "\n"
+     "  -c, --count N       round trips (default 1000)\n"
+     "  --size BYTES        bytes per message, 16-4096 (default 64)\n"
+     "  --timeout SEC       wait for each reply (default 1)\n"
+     "  -j, --json          one JSON object on standard output\n"
+     "\n"
+     "Exit status: 0 every reply came back intact, 1 otherwise.\n"},
+};
+
+/* 0 when cmd has help (printed), -1 when cmd is no verb */
+static int print_verb_help(const char *cmd)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(verb_help) / sizeof(verb_help[0]); i++) {
+		if (strcmp(cmd, verb_help[i].verb))
+			continue;
+		printf("Usage: partctl [OPTIONS] %s\n%s\n"
+		       "Options for every command: partctl --help. Manual: man partctl.\n",
+		       verb_help[i].usage, verb_help[i].text);
+		return 0;
+	}
+	return -1;
+}
 
 int fail(int code, const char *fmt, ...)
 {
@@ -628,7 +732,7 @@ static int run(int argc, char **argv)
 	    {0},
 	};
 	const char *cmd;
-	bool dev_set = false;
+	bool dev_set = false, help = false;
 	char *end;
 	long v;
 	int c, nargs;
@@ -699,11 +803,11 @@ static int run(int argc, char **argv)
 			dev_set = true;
 			break;
 		case 'h':
-			usage(stdout);
-			return EXIT_OK;
+			help = true;
+			break;
 		case 'V':
-			printf("partctl (kpart) plan format %d, kernfs interface %d\n",
-			       PLAN_VERSION, KPART_IFACE_VERSION);
+			printf("partctl (kpart) %s, plan format %d, kernfs interface %d\n",
+			       KPART_VERSION, PLAN_VERSION, KPART_IFACE_VERSION);
 			return EXIT_OK;
 		default:
 			return fail(EXIT_INVALID,
@@ -711,6 +815,16 @@ static int run(int argc, char **argv)
 				    "--help)",
 				    argv[optind - 1]);
 		}
+	}
+	if (help && optind < argc) { /* partctl VERB --help */
+		if (print_verb_help(argv[optind]) == 0)
+			return EXIT_OK;
+		return fail(EXIT_INVALID, "unknown command \"%s\" (see partctl --help)",
+			    argv[optind]);
+	}
+	if (help) {
+		usage(stdout);
+		return EXIT_OK;
 	}
 	if (optind >= argc) {
 		usage(stderr);

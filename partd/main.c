@@ -375,8 +375,8 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		case 'V':
-			printf("partd (kpart) plan format %d, kernfs interface %d\n", PLAN_VERSION,
-			       KPART_IFACE_VERSION);
+			printf("partd (kpart) %s, plan format %d, kernfs interface %d\n",
+			       KPART_VERSION, PLAN_VERSION, KPART_IFACE_VERSION);
 			return 0;
 		default:
 			usage(stderr);
