@@ -476,6 +476,10 @@ void print_pci_devices(struct json_object *pci)
 			snprintf(note, sizeof(note), "bridge");
 		else if (jint(d, "header_type") > 0)
 			snprintf(note, sizeof(note), "not an endpoint");
+		else if (jbool(d, "virtfn"))
+			snprintf(note, sizeof(note), "SR-IOV virtual function");
+		else if (jbool(d, "iommu"))
+			snprintf(note, sizeof(note), "behind an IOMMU");
 		scols_line_set_data(ln, 0, jstr(d, "address"));
 		scols_line_set_data(ln, 1, cbuf);
 		scols_line_set_data(ln, 2, label);

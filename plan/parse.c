@@ -898,6 +898,19 @@ static void parse_partition(struct ctx *c, struct plan_partition *pp, struct jso
 				for (k = 0; k < pp->ndevices; k++)
 					if (!strcmp(pp->devices[k], addr))
 						break;
+				if (k == pp->ndevices && k == PLAN_DEVICES_MAX) {
+					struct problem *p =
+					    err_at(c, dp ? dp : path,
+						   "more than %d devices: the kpart module gives a "
+						   "partition "
+						   "at most %d PCI functions",
+						   PLAN_DEVICES_MAX, PLAN_DEVICES_MAX);
+
+					problem_hint(p, "split them between partitions");
+					pp->invalid |= PLAN_F_DEVICES;
+					free(dp);
+					break;
+				}
 				if (k < pp->ndevices) {
 					struct problem *p = err_at(
 					    c, dp ? dp : path, "device %s is listed twice", addr);

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -157,22 +158,28 @@ static bool same_slot(const char *a, const char *b)
 	return !strncmp(a, b, 10);
 }
 
+/*
+ * The module's rule (kmod/pci.c, check_fn): a function whose header says
+ * multi-function goes with the other functions of its slot the boot
+ * kernel has, unless every one of them (itself too) has ACS redirecting
+ * peer requests and completions.
+ */
 bool pci_must_go_whole(const struct inventory *inv, const struct inv_pci *d)
 {
 	size_t i, others = 0;
-	bool multi = d->multifunction, all_acs = d->acs;
+	bool all_acs = d->acs;
 
-	/* the slot's functions are next to each other in the sorted array */
+	if (!d->multifunction)
+		return false;
 	for (i = 0; i < inv->npci; i++) {
 		const struct inv_pci *o = &inv->pci[i];
 
-		if (o == d || !same_slot(o->addr, d->addr))
+		if (o == d || !o->in_sysfs || !same_slot(o->addr, d->addr))
 			continue;
 		others++;
-		multi |= o->multifunction;
 		all_acs &= o->acs;
 	}
-	return others && multi && !all_acs;
+	return others && !all_acs;
 }
 
 /* ------------------------------------------------------------ reading */
@@ -203,8 +210,11 @@ static long read_hex(const char *dir, const char *name)
 	return v;
 }
 
-/* Extended capability ID of Access Control Services (PCIe spec). */
+/* Access Control Services (PCIe spec): the extended capability's ID, and in
+ * its control register (offset 6) P2P Request and Completion Redirect. */
 #define PCI_EXT_CAP_ID_ACS 0x0d
+#define PCI_ACS_CTRL 0x06
+#define PCI_ACS_RR_CR 0x000c
 
 /* Header type and ACS from the config file (beyond 256 bytes only for root). */
 static void read_config(struct inv_pci *d, const char *dir)
@@ -229,13 +239,30 @@ static void read_config(struct inv_pci *d, const char *dir)
 
 		if (!h || h == 0xffffffffu)
 			break;
+		/* like the module: ACS counts when it redirects peer requests and
+		 * completions upstream (to the IOMMU), not merely when it is there */
 		if ((h & 0xffff) == PCI_EXT_CAP_ID_ACS) {
-			d->acs = true;
+			unsigned ctrl = off + PCI_ACS_CTRL + 2 <= len
+					    ? (unsigned)c[off + PCI_ACS_CTRL] |
+						  (unsigned)c[off + PCI_ACS_CTRL + 1] << 8
+					    : 0;
+
+			d->acs = (ctrl & PCI_ACS_RR_CR) == PCI_ACS_RR_CR;
 			break;
 		}
 		off = (h >> 20) & 0xffc;
 	}
 	free(c);
+}
+
+static bool exists_in(const char *dir, const char *name)
+{
+	char *path = kp_asprintf("%s/%s", dir, name);
+	struct stat st;
+	bool r = path && lstat(path, &st) == 0;
+
+	free(path);
+	return r;
 }
 
 static int read_sysfs_device(struct inventory *inv, const char *base, const char *name)
@@ -261,6 +288,8 @@ static int read_sysfs_device(struct inventory *inv, const char *base, const char
 	d->boot_vga = s && !strcmp(s, "1");
 	free(s);
 	read_config(d, dir);
+	d->virtfn = exists_in(dir, "physfn");
+	d->iommu = exists_in(dir, "iommu_group");
 	link = kp_asprintf("%s/driver", dir);
 	n = link ? readlink(link, target, sizeof(target) - 1) : -1;
 	free(link);
@@ -317,6 +346,19 @@ static int mark_use(struct inventory *inv, const char *path, const char *use)
 	return d->boot_use ? 0 : -ENOMEM;
 }
 
+/* A virtual terminal's display: what it shows on (boot VGA, fb0's device). */
+static int mark_display(struct inventory *inv, const char *path, const char *use)
+{
+	char addr[PCI_ADDR_LEN];
+	struct inv_pci *d;
+
+	if (!last_pci_in_path(path, addr) || !(d = inventory_pci(inv, addr)) || d->boot_use)
+		return 0;
+	d->display = true;
+	d->boot_use = strdup(use);
+	return d->boot_use ? 0 : -ENOMEM;
+}
+
 /* A block device directory, and the devices under it (dm, md: slaves/). */
 static int mark_block(struct inventory *inv, const char *dir, const char *use, int depth)
 {
@@ -362,57 +404,87 @@ static char *beside(const char *sysfs, const char *what)
 	return kp_asprintf("%.*s/%s", (int)len, sysfs, what);
 }
 
+/* The block device of a mount or swap: SYSFS/dev/block/MAJ:MIN, else by
+ * the name of its source ("/dev/sdb1") in SYSFS/class/block. */
+static int mark_blockdev(struct inventory *inv, const char *sysfs, const char *majmin,
+			 const char *source, const char *what)
+{
+	char real[PATH_MAX], *path = NULL, *use;
+	const char *dev = strrchr(source, '/'), *name;
+	int r = 0;
+
+	if (majmin && strncmp(majmin, "0:", 2))
+		path = kp_asprintf("%s/dev/block/%s", sysfs, majmin);
+	if ((!path || !realpath(path, real)) && !strncmp(source, "/dev/", 5) && dev) {
+		free(path);
+		path = kp_asprintf("%s/class/block/%s", sysfs, dev + 1);
+	}
+	if (path && realpath(path, real)) {
+		name = strrchr(real, '/');
+		use = kp_asprintf(what, name ? name + 1 : real);
+		r = use ? mark_block(inv, path, use, 0) : -ENOMEM;
+		free(use);
+	}
+	free(path);
+	return r;
+}
+
 /*
- * The root file system's block device: the top mount at "/" in
- * PROC/self/mountinfo, by its device number (SYSFS/dev/block/MAJ:MIN), or
- * for file systems with an anonymous device number (btrfs) by the name of
- * its source in SYSFS/class/block.
+ * Block devices with a file system mounted (PROC/self/mountinfo, the root
+ * file system first) or used for swap (PROC/swaps): the module refuses
+ * the devices under them. Open but unmounted disks it refuses too; those
+ * are not seen here.
  */
-static int mark_root(struct inventory *inv, const char *sysfs)
+static int mark_mounts(struct inventory *inv, const char *sysfs)
 {
 	char *path = beside(sysfs, "proc/self/mountinfo"), *text, *line, *save = NULL;
-	char majmin[32] = "", source[256] = "";
 	size_t len;
-	int r = 0;
+	int r = 0, pass;
 
 	text = path ? kp_read_all(path, &len) : NULL;
 	free(path);
-	if (!text)
-		return errno == ENOMEM ? -ENOMEM : 0;
-	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char mm[32], mnt[256], *dash = strstr(line, " - ");
-		char src[256];
+	if (!text && errno == ENOMEM)
+		return -ENOMEM;
+	/* "/" first, so that its device says "root file system" */
+	for (pass = 0; text && !r && pass < 2; pass++) {
+		char *copy = strdup(text);
 
-		/* ID PARENT MAJ:MIN ROOT MOUNTPOINT ... - FSTYPE SOURCE OPTIONS */
-		if (sscanf(line, "%*s %*s %31s %*s %255s", mm, mnt) != 2 || strcmp(mnt, "/"))
-			continue;
-		strcpy(majmin, mm);
-		source[0] = '\0';
-		if (dash && sscanf(dash + 3, "%*s %255s", src) == 1)
-			strcpy(source, src);
+		if (!copy) {
+			r = -ENOMEM;
+			break;
+		}
+		save = NULL;
+		for (line = strtok_r(copy, "\n", &save); !r && line;
+		     line = strtok_r(NULL, "\n", &save)) {
+			char mm[32], mnt[256], src[256] = "", *dash = strstr(line, " - ");
+			char *what;
+
+			/* ID PARENT MAJ:MIN ROOT MOUNTPOINT ... - FSTYPE SOURCE OPTIONS */
+			if (sscanf(line, "%*s %*s %31s %*s %255s", mm, mnt) != 2 ||
+			    (pass == 0) != !strcmp(mnt, "/"))
+				continue;
+			if (dash)
+				sscanf(dash + 3, "%*s %255s", src);
+			what = pass ? kp_asprintf("file system on %s (%%s)", mnt)
+				    : strdup("root file system (%s)");
+			r = what ? mark_blockdev(inv, sysfs, mm, src, what) : -ENOMEM;
+			free(what);
+		}
+		free(copy);
 	}
 	free(text);
-	if (!majmin[0])
-		return 0;
-	path = kp_asprintf("%s/dev/block/%s", sysfs, majmin);
-	if (!path)
-		return -ENOMEM;
-	{
-		char real[PATH_MAX], *dev = strrchr(source, '/'), *use;
-
-		if (!realpath(path, real) && !strncmp(source, "/dev/", 5) && dev) {
-			free(path);
-			path = kp_asprintf("%s/class/block/%s", sysfs, dev + 1);
-		}
-		if (path && realpath(path, real)) {
-			const char *name = strrchr(real, '/');
-
-			use = kp_asprintf("root file system (%s)", name ? name + 1 : real);
-			r = use ? mark_block(inv, path, use, 0) : -ENOMEM;
-			free(use);
-		}
-	}
+	path = beside(sysfs, "proc/swaps");
+	text = path && !r ? kp_read_all(path, &len) : NULL;
 	free(path);
+	save = NULL;
+	for (line = text ? strtok_r(text, "\n", &save) : NULL; !r && line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char src[256];
+
+		if (sscanf(line, "%255s", src) == 1 && src[0] == '/')
+			r = mark_blockdev(inv, sysfs, NULL, src, "swap (%s)");
+	}
+	free(text);
 	return r;
 }
 
@@ -448,13 +520,16 @@ static int mark_console(struct inventory *inv, const char *sysfs)
 		if (!r && !strncmp(tok, "tty", 3) && isdigit((unsigned char)tok[3]) && !*p) {
 			size_t i;
 
+			/* the module does not refuse these: a warning (display) */
 			for (i = 0; !r && i < inv->npci; i++)
-				if (inv->pci[i].boot_vga && !inv->pci[i].boot_use &&
-				    !(inv->pci[i].boot_use = strdup(use)))
-					r = -ENOMEM;
+				if (inv->pci[i].boot_vga && !inv->pci[i].boot_use) {
+					inv->pci[i].display = true;
+					if (!(inv->pci[i].boot_use = strdup(use)))
+						r = -ENOMEM;
+				}
 			path = kp_asprintf("%s/class/graphics/fb0/device", sysfs);
 			if (!r && path && realpath(path, real))
-				r = mark_use(inv, real, use);
+				r = mark_display(inv, real, use);
 			free(path);
 		}
 		free(use);
@@ -534,7 +609,7 @@ int pci_read(struct inventory *inv, const char *sysfs, const char *kernfs, char 
 	free(base);
 	pci_sort(inv);
 	if (!r)
-		r = mark_root(inv, sysfs);
+		r = mark_mounts(inv, sysfs);
 	if (!r)
 		r = mark_console(inv, sysfs);
 	if (!r)
@@ -568,6 +643,8 @@ struct json_object *pci_to_json(const struct inv_pci *d)
 			       d->header_type >= 0 ? json_object_new_int(d->header_type) : NULL);
 	json_object_object_add(o, "multifunction", json_object_new_boolean(d->multifunction));
 	json_object_object_add(o, "acs", json_object_new_boolean(d->acs));
+	json_object_object_add(o, "virtfn", json_object_new_boolean(d->virtfn));
+	json_object_object_add(o, "iommu", json_object_new_boolean(d->iommu));
 	json_object_object_add(
 	    o, "driver", d->driver && d->driver[0] ? json_object_new_string(d->driver) : NULL);
 	json_object_object_add(o, "in_boot_kernel", json_object_new_boolean(d->in_sysfs));

@@ -97,6 +97,8 @@ const char *plan_name_problem(const char *name);
 
 /* "dddd:bb:dd.f" and its NUL */
 #define PCI_ADDR_LEN 13
+/* The most PCI functions the module gives one partition (kmod/pci.c) */
+#define PLAN_DEVICES_MAX 12
 
 /*
  * Normalise a PCI address: "DDDD:BB:DD.F" or "BB:DD.F" (domain 0000), hex
@@ -363,13 +365,18 @@ const char *pci_dev_state_name(enum pci_dev_state s); /* "free", "claimed", "own
  */
 struct inv_pci {
 	char addr[PCI_ADDR_LEN];
-	bool in_sysfs;		    /* in the boot kernel's PCI tree */
-	int vendor, device;	    /* -1 when unknown */
-	long class_code;	    /* 24 bits (base class, subclass, prog-if); -1 unknown */
-	int header_type;	    /* config byte 0x0e without bit 7; -1 unknown */
-	bool multifunction;	    /* bit 7 of that byte */
-	bool acs;		    /* an ACS extended capability in its config space */
-	bool boot_vga;		    /* sysfs boot_vga is 1 */
+	bool in_sysfs;	    /* in the boot kernel's PCI tree */
+	int vendor, device; /* -1 when unknown */
+	long class_code;    /* 24 bits (base class, subclass, prog-if); -1 unknown */
+	int header_type;    /* config byte 0x0e without bit 7; -1 unknown */
+	bool multifunction; /* bit 7 of that byte */
+	bool acs;	    /* an ACS extended capability in its config space */
+	bool boot_vga;	    /* sysfs boot_vga is 1 */
+	bool virtfn;	    /* an SR-IOV virtual function (sysfs physfn) */
+	bool iommu;	    /* translated by an IOMMU (sysfs iommu_group) */
+	/* boot_use is only a virtual terminal shown on it: the module does not
+	 * refuse the device, the boot kernel loses that console */
+	bool display;
 	char *driver;		    /* bound in the boot kernel, "" none or unknown */
 	char *boot_use;		    /* what of the boot kernel sits on it, or NULL */
 	char owner[KPART_NAME_MAX]; /* the partition holding it, "" none */

@@ -968,7 +968,20 @@ static void check_devices(struct vctx *v, struct plan_partition *pp)
 					d->header_type);
 			problem_hint(p, "only endpoints (header type 0) can be handed over");
 			pp->invalid |= PLAN_F_DEVICES;
-		} else if (d->in_sysfs && d->boot_use) {
+		} else if (d->in_sysfs && d->virtfn) {
+			p = problem_add(v->ps, PROBLEM_ERROR, pth,
+					"%s is an SR-IOV virtual function", d->addr);
+			problem_hint(p, "hand over the physical function");
+			pp->invalid |= PLAN_F_DEVICES;
+		} else if (d->in_sysfs && d->iommu) {
+			p = problem_add(v->ps, PROBLEM_ERROR, pth,
+					"%s is behind an IOMMU the application kernel cannot "
+					"program",
+					d->addr);
+			problem_hint(p, "boot the boot kernel with intel_iommu=off or iommu=off to "
+					"hand devices off");
+			pp->invalid |= PLAN_F_DEVICES;
+		} else if (d->in_sysfs && d->boot_use && !d->display) {
 			p = problem_add(v->ps, PROBLEM_ERROR, pth,
 					"%s carries the boot kernel's %s", d->addr, d->boot_use);
 			problem_holder(p, "the boot kernel (%s)", d->boot_use);
@@ -976,6 +989,13 @@ static void check_devices(struct vctx *v, struct plan_partition *pp)
 					"another one");
 			pp->invalid |= PLAN_F_DEVICES;
 		} else {
+			if (d->in_sysfs && d->boot_use) {
+				p = problem_add(v->ps, PROBLEM_WARNING, pth,
+						"%s shows the boot kernel's %s: the boot kernel "
+						"loses that console while the partition runs",
+						d->addr, d->boot_use);
+				problem_hint(p, "keep a serial console for the boot kernel");
+			}
 			check_whole(v, pp, k, d, pth);
 		}
 		free(path);

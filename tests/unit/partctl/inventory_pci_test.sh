@@ -63,7 +63,7 @@ assert pci["sysfs"] is True and pci["handoff"] is True, pci
 devs = {d["address"]: d for d in pci["devices"]}
 assert list(devs) == ["0000:00:02.0", "0000:00:03.0", "0000:00:1c.0", "0000:06:00.0"], list(devs)
 keys = {"address", "vendor_id", "device_id", "class", "header_type", "multifunction", "acs",
-        "driver", "in_boot_kernel", "boot_use", "owner", "state",
+        "virtfn", "iommu", "driver", "in_boot_kernel", "boot_use", "owner", "state",
         "vendor_name", "device_name", "class_name"}
 for d in devs.values():
     assert set(d) == keys, sorted(set(d) ^ keys)

@@ -21,10 +21,16 @@
  *   0000:00:1e.0  serial card: the console ttyS4
  *   0000:03:00.0  two functions of a NIC, multi-function, no ACS
  *   0000:03:00.1
- *   0000:04:00.0  two functions with ACS each
+ *   0000:04:00.0  two functions with ACS each (redirecting peer traffic)
  *   0000:04:00.1
  *   0000:05:00.0  NVMe (driver nvme), claimed by db
  *   0000:08:00.0  header type 2 (CardBus) with a non-bridge class
+ *   0000:09:00.0  two functions with ACS that does not redirect (as none)
+ *   0000:09:00.1
+ *   0000:0a:00.0  an SR-IOV virtual function
+ *   0000:0b:00.0  in an IOMMU group
+ *   0000:0c:00.0  a disk mounted on /mnt (sdb1)
+ *   0000:0d:00.0  a disk with swap (sdc1)
  */
 #include "plan_fx.h"
 
@@ -75,8 +81,10 @@ static void link_at(const char *root, const char *rel, const char *target)
 	assert_int_equal(symlink(target, path), 0);
 }
 
+enum { NO_ACS, ACS, ACS_OFF };
+
 /* A device in sys/bus/pci/devices with a config space: header byte, ACS or not. */
-static void pci_dev(const char *root, const char *addr, unsigned cls, unsigned char hdr, bool acs,
+static void pci_dev(const char *root, const char *addr, unsigned cls, unsigned char hdr, int acs,
 		    const char *driver)
 {
 	unsigned char cfg[4096];
@@ -87,7 +95,8 @@ static void pci_dev(const char *root, const char *addr, unsigned cls, unsigned c
 	if (acs) { /* extended capability 0x000d, version 1, last in the list */
 		cfg[0x100] = 0x0d;
 		cfg[0x102] = 0x01;
-	} else { /* another one (AER, 0x0001), then the end */
+		cfg[0x106] = acs == ACS ? 0x0c : 0x00; /* control: request, completion redirect */
+	} else {				       /* another one (AER, 0x0001), then the end */
 		cfg[0x100] = 0x01;
 		cfg[0x102] = 0x01;
 	}
@@ -129,24 +138,47 @@ static void build_machine(const char *root)
 	puts_at(root, "kpart/db/devices", "0000:05:00.0\n");
 	puts_at(root, "kpart/devices", "0000:05:00.0 db claimed\n0000:06:00.0 web owned\n");
 
-	pci_dev(root, "0000:00:00.0", 0x060000, 0, false, NULL);
-	pci_dev(root, "0000:00:01.0", 0x030000, 0, false, "bochs-drm");
+	pci_dev(root, "0000:00:00.0", 0x060000, 0, NO_ACS, NULL);
+	pci_dev(root, "0000:00:01.0", 0x030000, 0, NO_ACS, "bochs-drm");
 	puts_at(root, "sys/bus/pci/devices/0000:00:01.0/boot_vga", "1\n");
-	pci_dev(root, "0000:00:02.0", 0x010000, 0, false, "virtio-pci");
-	pci_dev(root, "0000:00:1c.0", 0x060400, 1, false, "pcieport");
-	pci_dev(root, "0000:00:1e.0", 0x070002, 0, false, "serial");
-	pci_dev(root, "0000:03:00.0", 0x020000, 0x80, false, "e1000e");
-	pci_dev(root, "0000:03:00.1", 0x020000, 0x80, false, "e1000e");
-	pci_dev(root, "0000:04:00.0", 0x020000, 0x80, true, NULL);
-	pci_dev(root, "0000:04:00.1", 0x020000, 0x80, true, NULL);
-	pci_dev(root, "0000:05:00.0", 0x010802, 0, false, "nvme");
-	pci_dev(root, "0000:08:00.0", 0x078000, 2, false, NULL);
+	pci_dev(root, "0000:00:02.0", 0x010000, 0, NO_ACS, "virtio-pci");
+	pci_dev(root, "0000:00:1c.0", 0x060400, 1, NO_ACS, "pcieport");
+	pci_dev(root, "0000:00:1e.0", 0x070002, 0, NO_ACS, "serial");
+	pci_dev(root, "0000:03:00.0", 0x020000, 0x80, NO_ACS, "e1000e");
+	pci_dev(root, "0000:03:00.1", 0x020000, 0x80, NO_ACS, "e1000e");
+	pci_dev(root, "0000:04:00.0", 0x020000, 0x80, ACS, NULL);
+	pci_dev(root, "0000:04:00.1", 0x020000, 0x80, ACS, NULL);
+	pci_dev(root, "0000:05:00.0", 0x010802, 0, NO_ACS, "nvme");
+	pci_dev(root, "0000:08:00.0", 0x078000, 2, NO_ACS, NULL);
+	pci_dev(root, "0000:09:00.0", 0x020000, 0x80, ACS_OFF, NULL);
+	pci_dev(root, "0000:09:00.1", 0x020000, 0x80, ACS_OFF, NULL);
+	pci_dev(root, "0000:0a:00.0", 0x020000, 0, NO_ACS, "ixgbevf");
+	link_at(root, "sys/bus/pci/devices/0000:0a:00.0/physfn", "../0000:09:00.0");
+	pci_dev(root, "0000:0b:00.0", 0x020000, 0, NO_ACS, NULL);
+	link_at(root, "sys/bus/pci/devices/0000:0b:00.0/iommu_group",
+		"../../../kernel/iommu_groups/7");
+	pci_dev(root, "0000:0c:00.0", 0x010601, 0, NO_ACS, "ahci");
+	pci_dev(root, "0000:0d:00.0", 0x010601, 0, NO_ACS, "ahci");
 
 	/* the root file system on vda, behind 0000:00:02.0 */
 	puts_at(root, "proc/self/mountinfo",
 		"22 27 0:21 / /proc rw,relatime - proc proc rw\n"
 		"27 1 254:0 / / rw,relatime - ext4 /dev/vda rw\n"
-		"28 27 0:25 / /mnt ro - tmpfs tmpfs ro\n");
+		"28 27 0:25 / /run ro - tmpfs tmpfs ro\n"
+		"29 27 8:17 / /mnt rw - ext4 /dev/sdb1 rw\n");
+	mkdirs(root,
+	       "sys/devices/pci0000:00/0000:0c:00.0/ata1/host0/target0:0:0/0:0:0:0/block/sdb/sdb1");
+	mkdirs(root, "sys/dev/block");
+	link_at(
+	    root, "sys/dev/block/8:17",
+	    "../../devices/pci0000:00/0000:0c:00.0/ata1/host0/target0:0:0/0:0:0:0/block/sdb/sdb1");
+	/* swap on sdc1, behind 0000:0d:00.0, found by its name */
+	puts_at(root, "proc/swaps",
+		"Filename Type Size Used Priority\n/dev/sdc1 partition 1024 0 -2\n");
+	mkdirs(root, "sys/devices/pci0000:00/0000:0d:00.0/ata2/block/sdc/sdc1");
+	mkdirs(root, "sys/class/block");
+	link_at(root, "sys/class/block/sdc1",
+		"../../devices/pci0000:00/0000:0d:00.0/ata2/block/sdc/sdc1");
 	mkdirs(root, "sys/devices/pci0000:00/0000:00:02.0/virtio1/block/vda");
 	mkdirs(root, "sys/dev/block");
 	link_at(root, "sys/dev/block/254:0",
@@ -303,7 +335,7 @@ static void test_inventory(void **state)
 
 	assert_true(f->inv->pci_known);
 	assert_true(f->inv->pci_handoff);
-	assert_int_equal(f->inv->npci, 12); /* 11 in sysfs, 1 owned */
+	assert_int_equal(f->inv->npci, 18); /* 17 in sysfs, 1 owned */
 	d = dev(f, "0000:05:00.0");
 	assert_true(d->in_sysfs);
 	assert_string_equal(d->driver, "nvme");
@@ -319,6 +351,13 @@ static void test_inventory(void **state)
 	assert_string_equal(dev(f, "0000:00:02.0")->boot_use, "root file system (vda)");
 	assert_string_equal(dev(f, "0000:00:1e.0")->boot_use, "console ttyS4");
 	assert_string_equal(dev(f, "0000:00:01.0")->boot_use, "console tty0");
+	assert_true(dev(f, "0000:00:01.0")->display);
+	assert_false(dev(f, "0000:00:1e.0")->display);
+	assert_string_equal(dev(f, "0000:0c:00.0")->boot_use, "file system on /mnt (sdb1)");
+	assert_string_equal(dev(f, "0000:0d:00.0")->boot_use, "swap (sdc1)");
+	assert_true(dev(f, "0000:0a:00.0")->virtfn);
+	assert_true(dev(f, "0000:0b:00.0")->iommu);
+	assert_false(dev(f, "0000:0b:00.0")->virtfn);
 	assert_null(dev(f, "0000:03:00.0")->boot_use);
 	assert_true(dev(f, "0000:03:00.0")->multifunction);
 	assert_false(dev(f, "0000:03:00.0")->acs);
@@ -328,6 +367,8 @@ static void test_inventory(void **state)
 	assert_string_equal(inventory_find(f->inv, "db")->devices, "0000:05:00.0");
 	assert_true(pci_must_go_whole(f->inv, dev(f, "0000:03:00.1")));
 	assert_false(pci_must_go_whole(f->inv, dev(f, "0000:04:00.1")));
+	assert_false(dev(f, "0000:09:00.0")->acs); /* there, but redirects nothing */
+	assert_true(pci_must_go_whole(f->inv, dev(f, "0000:09:00.0")));
 	assert_false(pci_must_go_whole(f->inv, dev(f, "0000:05:00.0")));
 
 	j = inventory_to_json(f->inv);
@@ -338,7 +379,8 @@ static void test_inventory(void **state)
 	assert_string_equal(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
 			    "{\"address\":\"0000:05:00.0\",\"vendor_id\":\"1af4\",\"device_id\":"
 			    "\"1001\",\"class\":\"010802\",\"header_type\":0,\"multifunction\":"
-			    "false,\"acs\":false,\"driver\":\"nvme\",\"in_boot_kernel\":true,"
+			    "false,\"acs\":false,\"virtfn\":false,\"iommu\":false,\"driver\":"
+			    "\"nvme\",\"in_boot_kernel\":true,"
 			    "\"boot_use\":null,\"owner\":\"db\",\"state\":\"claimed\"}");
 	o = json_object_array_get_idx(json_object_object_get(j, "partitions"), 1); /* web */
 	assert_string_equal(json_object_to_json_string_ext(json_object_object_get(o, "devices"),
@@ -389,7 +431,15 @@ static void test_problems(void **state)
 	     "the boot kernel (root file system (vda))"},
 	    {"00:1e.0", "0000:00:1e.0 carries the boot kernel's console ttyS4",
 	     "the boot kernel (console ttyS4)"},
-	    {"00:01.0", "0000:00:01.0 carries the boot kernel's console tty0", NULL},
+	    {"0c:00.0", "0000:0c:00.0 carries the boot kernel's file system on /mnt (sdb1)", NULL},
+	    {"0d:00.0", "0000:0d:00.0 carries the boot kernel's swap (sdc1)", NULL},
+	    {"0a:00.0", "0000:0a:00.0 is an SR-IOV virtual function", NULL},
+	    {"0b:00.0", "0000:0b:00.0 is behind an IOMMU the application kernel cannot program",
+	     NULL},
+	    {"09:00.0",
+	     "0000:09:00.0 is one function of multi-function device 0000:09:00, whose functions "
+	     "go to one partition together (not every function has ACS): 0000:09:00.1 missing",
+	     NULL},
 	    {"03:00.1",
 	     "0000:03:00.1 is one function of multi-function device 0000:03:00, whose functions "
 	     "go to one partition together (not every function has ACS): 0000:03:00.0 missing",
@@ -421,6 +471,40 @@ static void test_problems(void **state)
 		problems_free(&f->ps);
 		problems_init(&f->ps);
 	}
+}
+
+/* The boot VGA device under the console tty0: the module takes it, a warning. */
+static void test_display_console_warns(void **state)
+{
+	struct fx *f = *state;
+	const struct problem *p;
+
+	assert_int_equal(check(f, HEAD WEB("\"06:00.0\"") "," DB("\"00:01.0\"") "]}"), 0);
+	p = find_problem(&f->ps, "/partitions/1/devices/0",
+			 "0000:00:01.0 shows the boot kernel's console tty0");
+	assert_non_null(p);
+	assert_int_equal(p->severity, PROBLEM_WARNING);
+}
+
+/* More functions than the module gives a partition: refused offline. */
+static void test_parse_too_many(void **state)
+{
+	struct problems ps;
+	struct plan *p;
+
+	(void)state;
+	problems_init(&ps);
+	p = parse_str(HEAD PART("a", "1",
+				"\"01:00.0\",\"01:00.1\",\"01:00.2\",\"01:00.3\",\"01:00.4\","
+				"\"01:00.5\",\"01:00.6\",\"01:00.7\",\"02:00.0\",\"02:00.1\","
+				"\"02:00.2\",\"02:00.3\",\"02:00.4\",\"02:00.5\"") "]}",
+		      &ps);
+	assert_non_null(p);
+	assert_problem(&ps, "/partitions/0/devices/12", "more than 12 devices");
+	assert_int_equal(ps.nerrors, 1);
+	assert_int_equal(p->parts[0].ndevices, 12);
+	plan_free(p);
+	problems_free(&ps);
 }
 
 /* The functions of 03:00 split between two partitions: both are told. */
@@ -627,10 +711,12 @@ int main(void)
 	    cmocka_unit_test(test_join),
 	    cmocka_unit_test(test_parse_normalises),
 	    cmocka_unit_test(test_parse_repeated_and_shared),
+	    cmocka_unit_test(test_parse_too_many),
 	    T(test_inventory),
 	    T(test_root_on_dm),
 	    T(test_valid),
 	    T(test_problems),
+	    T(test_display_console_warns),
 	    T(test_multifunction_split),
 	    T(test_no_handoff),
 	    T(test_no_pci_tree),
