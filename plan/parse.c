@@ -845,7 +845,14 @@ static void parse_partition(struct ctx *c, struct plan_partition *pp, struct jso
 		struct problem *p;
 
 		sub = path_of(c, path, "console");
-		p = err_at(c, sub ? sub : path, "console \"%s\" is not a UART", s);
+		if (!strncmp(s, "ttyS", 4) && s[4] && strspn(s + 4, "0123456789") == strlen(s + 4))
+			p = err_at(c, sub ? sub : path,
+				   "console %s has no legacy I/O port the kernel knows", s);
+		else if (!strncmp(s, "io:0x", 5) && s[5] && strspn(s + 5, "0") == strlen(s + 5))
+			p = err_at(c, sub ? sub : path, "console %s is not an I/O port (1-0xffff)",
+				   s);
+		else
+			p = err_at(c, sub ? sub : path, "console \"%s\" is not a UART", s);
 		problem_hint(p, "write ttyS0-ttyS3 (the legacy ports), an I/O port like "
 				"\"io:0x2f8\", or \"none\"");
 		free(sub);

@@ -472,6 +472,10 @@ static void test_bad_values(void **state)
 	     "/partitions/0/console", "not a UART",
 	     "write ttyS0-ttyS3 (the legacy ports), an I/O port like \"io:0x2f8\", or \"none\""},
 	    {"\"name\":\"a\",\"cpus\":\"1\",\"memory\":\"4K\",\"kernel\":\"/k\","
+	     "\"console\":\"ttyS5\"",
+	     "/partitions/0/console", "console ttyS5 has no legacy I/O port the kernel knows",
+	     "write ttyS0-ttyS3 (the legacy ports), an I/O port like \"io:0x2f8\", or \"none\""},
+	    {"\"name\":\"a\",\"cpus\":\"1\",\"memory\":\"4K\",\"kernel\":\"/k\","
 	     "\"devices\":[\"0000:03:20.0\"]",
 	     "/partitions/0/devices/0", "not a PCI address",
 	     "write DOMAIN:BUS:DEVICE.FUNCTION in hex, like \"0000:03:00.0\" (or \"03:00.0\" in "
