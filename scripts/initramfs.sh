@@ -94,5 +94,7 @@ else
 fi
 mkdir -p "$out/boot-root/tests/plans" "$out/boot-root/etc/kpart"
 cp "$top"/tests/e2e/plans/*.json "$out/boot-root/tests/plans/" 2>/dev/null || true
+# make demo: partd's plan (scripts/initramfs/demo.sh edits it)
+cp "$top/schemas/examples/demo.json" "$out/boot-root/etc/kpart/plan.json"
 pack "$out/boot-root" "$out/boot.cpio.gz"
 echo "initramfs: $(du -h "$out/boot.cpio.gz" | cut -f1) boot, $(du -h "$out/app.cpio.gz" | cut -f1) app"

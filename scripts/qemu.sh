@@ -71,16 +71,19 @@ demo)
 	mkdir -p "$out"
 	: >"$out/ttyS1.log"
 	: >"$out/ttyS2.log"
-	echo "== application kernels' consoles: second UART as 'app|', third as 'db|'"
-	tail -n +1 -F "$out/ttyS1.log" 2>/dev/null | sed -u 's/\r$//; s/^/app| /' &
-	tail1=$!
-	tail -n +1 -F "$out/ttyS2.log" 2>/dev/null | sed -u 's/\r$//; s/^/ db| /' &
-	tail2=$!
-	trap 'kill $tail1 $tail2 2>/dev/null' EXIT
+	# The application kernels' boot logs would drown the operator's path:
+	# their UARTs go to files, summed up in one line each at the end.
+	echo "== kpart demo: the boot kernel's console follows; the application kernels'"
+	echo "== consoles (second and third UART) go to $out/ttyS1.log and ttyS2.log"
 	timeout --foreground "$timeout_s" "${qemu[@]}" \
 		-append "$cmdline loglevel=4 kpart.test=demo $append" \
 		-serial stdio -serial file:"$out/ttyS1.log" -serial file:"$out/ttyS2.log"
-	sleep 0.5
+	for log in "$out"/ttyS1.log "$out"/ttyS2.log; do
+		[[ -s $log ]] || continue
+		boots=$(grep -c 'Linux version' "$log" || true)
+		echo "== $log: $(wc -l <"$log") lines, $boots boot$([[ $boots == 1 ]] || echo s)," \
+			"last: $(grep -a . "$log" | tail -n 1 | tr -d '\r' | cut -c 1-80)"
+	done
 	;;
 shell)
 	out=${out:-$build/shell}

@@ -1,57 +1,66 @@
 #!/bin/sh
-# The demo, run by the boot kernel's /init under `make demo`: the machine
-# partitions itself and runs two application kernels next to the boot
-# kernel. Lines prefixed "app|" and "db|" come from their UARTs.
-K=/sys/fs/kpart
+# The demo, run by the boot kernel's /init under `make demo`: the operator's
+# path. partd applies a plan (schemas/examples/demo.json), partctl shows
+# and steers the partitions, the plan is edited and reloaded, and an empty
+# plan gives everything back. The application kernels' consoles go to
+# files on the host (build/demo/ttyS1.log, ttyS2.log), not here.
+PLAN=/etc/kpart/plan.json
+LOG=/tmp/partd.log
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 run() { echo "# $*"; sh -c "$*"; }
-wait_for() {
-	while read -r st < $K/$1/state && [ "$st" != "$2" ]; do sleep 0.2; done
+# partd's log lines since line $1 (what it did), indented
+log_since() { tail -n +$(($1 + 1)) $LOG | sed 's/^/    partd| /'; }
+idle() { # until partd answers and runs no job
+	i=0
+	while [ $i -lt 600 ]; do
+		partctl --json status 2>/dev/null | grep -q '"busy": false' && return 0
+		sleep 0.2
+		i=$((i + 1))
+	done
+	echo "demo: partd did not settle; its log:" && cat $LOG
+	return 1
 }
 
-say "Boot kernel: $(nproc) CPUs online ($(cat /sys/devices/system/cpu/online)), kpart pool $(( $(cat $K/pool_size) >> 20 )) MiB"
-run "ls $K"
+say "The machine: $(nproc) CPUs online, a kpart pool reserved at boot (kpart_pool=1G)"
+run "partctl inventory"
 
-say "Partition 'app': CPUs 2-3, 256 MiB, console on the second UART"
-run "mkdir $K/app"
-run "echo 2-3 > $K/app/cpus"
-run "echo 256M > $K/app/memory"
-run "echo /boot/bzImage > $K/app/kernel"
-run "echo /boot/app.cpio.gz > $K/app/initrd"
-run "echo ttyS1 > $K/app/console"
-run "echo 'console=ttyS1,115200 idle=halt' > $K/app/cmdline"
-run "echo start > $K/app/control"
-wait_for app running
-echo "state: $(cat $K/app/state), init reached $(( $(cat $K/app/boot_time) / 1000 )) ms after start"
+say "A plan: schemas/examples/demo.json, installed as $PLAN"
+run "cat $PLAN"
+run "partctl validate $PLAN"
 
-say "Partition 'db': CPU 1, 192 MiB, console on the third UART"
-run "mkdir $K/db && echo 1 > $K/db/cpus && echo 192M > $K/db/memory"
-run "echo /boot/bzImage > $K/db/kernel && echo /boot/app.cpio.gz > $K/db/initrd"
-run "echo ttyS2 > $K/db/console && echo 'console=ttyS2,115200 idle=halt' > $K/db/cmdline"
-run "echo start > $K/db/control"
-wait_for db running
+say "partd makes the machine match the plan (log: $LOG)"
+echo "# partd &"
+partd 2>>$LOG &
+idle || exit 1
+log_since 0
+run "partctl status"
+run "partctl status web"
+
+say "Edit the plan: add a partition 'db' (CPU 3, 192M, the third UART)"
+cp $PLAN /tmp/plan.before
+sed -i 's|^    }$|    },\n    { "name": "db", "cpus": "3", "memory": "192M", "kernel": "/boot/bzImage",\n      "initrd": "/boot/app.cpio.gz", "cmdline": "console=ttyS2,115200 idle=halt",\n      "console": "ttyS2" }|' $PLAN
+run "diff -u /tmp/plan.before $PLAN | tail -n +3"
+run "partctl apply --dry-run $PLAN"
+echo "# kill -HUP \$(pidof partd)        (what systemctl reload partd does)"
+m=$(wc -l < $LOG)
+kill -HUP "$(pidof partd)"
 sleep 1
+idle || exit 1
+log_since "$m"
+run "partctl status"
 
-say "Three kernels now share the machine"
-for p in app db; do
-	echo "$p: $(cat $K/$p/state) on CPUs $(cat $K/$p/cpus) (APIC IDs $(cat $K/$p/apic_ids)), memory $(cat $K/$p/memory_range)"
-	echo "    channel $(cat $K/$p/channel), application kernel $(cat $K/$p/app_version)"
-done
-echo "boot kernel: CPUs $(cat /sys/devices/system/cpu/online) online, pool free $(( $(cat $K/pool_free) >> 20 )) MiB"
-run "grep -c ^processor /proc/cpuinfo; uptime"
-
-say "Talking to 'app' over the IPI channel (no UART involved)"
-run "partctl ping -c 200 app"
-echo "# partctl console app   (a command typed there, then Ctrl-] to detach)"
-(sleep 1; echo 'echo "in the application kernel: $(uname -r), $(grep -c ^processor /proc/cpuinfo) CPUs, cmdline: $(cat /proc/cmdline)"'
-	sleep 3; printf '\035') | partctl console app
+say "Talk to 'web' over the IPI channel (no UART involved)"
+run "partctl ping -c 200 web"
+echo "# partctl console web   (a command typed there, then Ctrl-] to detach)"
+(sleep 1; echo 'echo "in the application kernel: $(uname -r), $(grep -c ^processor /proc/cpuinfo) CPUs, $(awk "/MemTotal/ {print \$2 / 1024}" /proc/meminfo) MiB"'
+	sleep 3; printf '\035') | partctl console web
 echo
-run "partctl logs app | tail -n 3"
+run "partctl logs web | tail -n 3"
 
-say "Stopping both (cooperative: each application kernel powers itself off)"
-run "echo stop > $K/db/control"
-run "echo stop > $K/app/control"
-for p in app db; do echo "$p: $(cat $K/$p/state) ($(cat $K/$p/exit_reason))"; done
-echo "boot kernel: CPUs $(cat /sys/devices/system/cpu/online) online, pool free $(( $(cat $K/pool_free) >> 20 )) MiB"
-run "rmdir $K/app $K/db"
+say "An empty plan: partd stops and deletes every partition, CPUs and memory go back"
+run "echo '{\"version\": 1, \"pool\": {\"size\": \"1G\"}, \"partitions\": []}' > /tmp/empty.json"
+run "partctl apply /tmp/empty.json"
+run "partctl status"
+run "partctl inventory | head -n 6"
+kill "$(pidof partd)"
 say "Demo done; powering off"
