@@ -9,7 +9,10 @@
 # or -> crashed (exit_reason panic) when the cmdline contains "crashme";
 # "stop" goes to stopped (exit_reason stop). Partitions whose state file says
 # "reboot-me" are turned into stopped/exit_reason reboot, as if the
-# application kernel rebooted itself. Runs until killed.
+# application kernel rebooted itself. With a top-level file "devices"
+# (a module with device hand-off) it keeps that file listing every
+# partition's NAME/devices as "ADDRESS NAME claimed|owned" (owned while
+# the partition runs). Runs until killed.
 set -u
 root=$1
 boot=${2:-0.3}
@@ -47,5 +50,17 @@ while :; do
 			;;
 		esac
 	done
+	if [ -f "$root/devices" ]; then
+		for d in "$root"/*/; do
+			d=${d%/}
+			[ -f "$d/devices" ] || continue
+			st=claimed
+			[ "$(cat "$d/state" 2>/dev/null)" = running ] && st=owned
+			for a in $(tr ',' ' ' <"$d/devices" 2>/dev/null); do
+				echo "$a ${d##*/} $st"
+			done
+		done | sort >"$root/.devices.new"
+		mv "$root/.devices.new" "$root/devices"
+	fi
 	sleep 0.05
 done
