@@ -157,6 +157,13 @@ cat >"$T/words.json" <<-EOF
     { "name": "c", "cpus": { "count": 1, "numa_node": 7 }, "memory": "1G",
       "kernel": "/boot/kpart/bzImage" } ] }
 EOF
+# node 1 has 4 CPUs, none of them held: too few, but by no one
+cat >"$T/nothing.json" <<-EOF
+{ "version": 1, "pool": { "size": "4G" },
+  "partitions": [
+    { "name": "a", "cpus": { "count": 5, "numa_node": 1 }, "memory": "1G",
+      "kernel": "/boot/kpart/bzImage", "smt_split": true } ] }
+EOF
 run "$PARTCTL" --root "$FIX/flat/kpart" --sysfs "$FIX/flat/sys" validate "$T/words.json"
 grep -q "this machine has node 0 only" "$T/err" || fail "10: node 0 hint"
 ! grep -q "node 00" "$T/err" || fail "10: node 00"
@@ -164,7 +171,11 @@ run "$PARTCTL" validate "$T/words.json"
 grep -q "needs 1 CPU on NUMA node 1 but only 0 of its CPUs (4-7) are free" "$T/err" ||
 	fail "10: 1 CPU"
 ! grep -q " 1 CPUs" "$T/err" || fail "10: 1 CPUs"
-! grep -q "held by: nothing" "$T/err" || fail "10: held by: nothing"
+run "$PARTCTL" validate "$T/nothing.json"
+cat "$T/out" "$T/err" >"$T/both" # (the old partctl printed problems on stdout)
+grep -q "needs 5 CPUs on NUMA node 1 but only 4 of its CPUs (4-7) are free" "$T/both" ||
+	fail "10: too few CPUs on node 1"
+! grep -q "held by: nothing" "$T/both" || fail "10: held by: nothing"
 pass "10: wording: node 0 only, 1 CPU, no \"held by: nothing\""
 
 # ---- partd
