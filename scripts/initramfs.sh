@@ -89,6 +89,12 @@ cp "$top/bench/memory/guest.sh" "$out/boot-root/tests/bench_memory.sh"
 if [[ -x $cmake_dir/partd/partd && -x $cmake_dir/partctl/partctl ]]; then
 	copy_elf "$out/boot-root" "$cmake_dir/partd/partd" /usr/sbin/partd
 	copy_elf "$out/boot-root" "$cmake_dir/partctl/partctl" /usr/bin/partctl
+	# partctl inventory names PCI devices from libpci's ID database
+	ids=$(pkg-config --variable=idsdir libpci 2>/dev/null)/pci.ids
+	if [[ -f $ids ]]; then
+		mkdir -p "$out/boot-root$(dirname "$ids")"
+		cp "$ids" "$out/boot-root$ids"
+	fi
 else
 	echo "initramfs: no partd/partctl in $cmake_dir (make userspace): left out" >&2
 fi
