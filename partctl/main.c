@@ -331,10 +331,11 @@ struct ui {
 	bool tty, line_open;
 };
 
+/* End the waiting line, keeping the state it reached ("web: running (9 s)") */
 static void ui_clear(struct ui *ui)
 {
 	if (ui->line_open) {
-		fputs("\r\033[K", stdout);
+		fputc('\n', stdout);
 		ui->line_open = false;
 	}
 }

@@ -252,5 +252,18 @@ grep -q '^undo \[2\] ~ set *web/cmdline *crashme -> quiet' "$T/out" ||
 grep -q '^undo \[3\] - stop *web *(undo)' "$T/out" || fail "9: the undo of the start stops web"
 pass "9: undo lines print the opposite change"
 
+# ---- on a terminal the waiting line updates in place, and keeps the
+# state it reached when the next step begins (it used to be erased)
+if command -v script >/dev/null; then
+	plan "loglevel=3" >"$T/tty.json"
+	run script -qec "$PARTCTL apply $T/tty.json" /dev/null
+	python3 -c '
+import re, sys
+out = open(sys.argv[1], "rb").read().decode()
+assert re.search(r"web: stopped \([0-9]+ s\)\r?\n\[2/", out), repr(out)
+' "$T/out" || fail "progress on a terminal erases the state a step reached"
+	pass "progress on a terminal: each step's last state stays"
+fi
+
 [ $failed -eq 0 ] || exit 1
 echo "partctl operator test: ok"
