@@ -12,6 +12,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -216,35 +217,42 @@ static long read_hex(const char *dir, const char *name)
 #define PCI_ACS_CTRL 0x06
 #define PCI_ACS_RR_CR 0x000c
 
-/* Header type and ACS from the config file (beyond 256 bytes only for root). */
+static bool config_read(int fd, unsigned off, void *buf, size_t len)
+{
+	return pread(fd, buf, len, (off_t)off) == (ssize_t)len;
+}
+
+/*
+ * Header type and ACS from the config file, a few bytes at a time: each
+ * read is a config space access on real hardware, and partd reads the
+ * inventory every resync (beyond 256 bytes only root may read).
+ */
 static void read_config(struct inv_pci *d, const char *dir)
 {
 	char *path = kp_asprintf("%s/config", dir);
-	unsigned char *c;
-	size_t len = 0;
+	unsigned char b[4];
 	unsigned off = 0x100, n;
+	int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
 
-	c = path ? (unsigned char *)kp_read_all(path, &len) : NULL;
 	free(path);
-	if (!c)
+	if (fd < 0)
 		return;
-	if (len > 0x0e) {
-		d->header_type = c[0x0e] & 0x7f;
-		d->multifunction = c[0x0e] & 0x80;
+	if (config_read(fd, 0x0e, b, 1)) {
+		d->header_type = b[0] & 0x7f;
+		d->multifunction = b[0] & 0x80;
 	}
-	/* walk the extended capabilities: 32-bit headers, ID in bits 0-15, next in 20-31 */
-	for (n = 0; n < 512 && off >= 0x100 && off + 4 <= len; n++) {
-		unsigned h = (unsigned)c[off] | (unsigned)c[off + 1] << 8 |
-			     (unsigned)c[off + 2] << 16 | (unsigned)c[off + 3] << 24;
+	/* the extended capabilities: 32-bit headers, ID in bits 0-15, next in 20-31 */
+	for (n = 0; n < 512 && off >= 0x100 && config_read(fd, off, b, 4); n++) {
+		unsigned h = (unsigned)b[0] | (unsigned)b[1] << 8 | (unsigned)b[2] << 16 |
+			     (unsigned)b[3] << 24;
 
 		if (!h || h == 0xffffffffu)
 			break;
 		/* like the module: ACS counts when it redirects peer requests and
 		 * completions upstream (to the IOMMU), not merely when it is there */
 		if ((h & 0xffff) == PCI_EXT_CAP_ID_ACS) {
-			unsigned ctrl = off + PCI_ACS_CTRL + 2 <= len
-					    ? (unsigned)c[off + PCI_ACS_CTRL] |
-						  (unsigned)c[off + PCI_ACS_CTRL + 1] << 8
+			unsigned ctrl = config_read(fd, off + PCI_ACS_CTRL, b, 2)
+					    ? (unsigned)b[0] | (unsigned)b[1] << 8
 					    : 0;
 
 			d->acs = (ctrl & PCI_ACS_RR_CR) == PCI_ACS_RR_CR;
@@ -252,7 +260,7 @@ static void read_config(struct inv_pci *d, const char *dir)
 		}
 		off = (h >> 20) & 0xffc;
 	}
-	free(c);
+	close(fd);
 }
 
 static bool exists_in(const char *dir, const char *name)
