@@ -31,6 +31,7 @@ run "partctl validate $PLAN"
 say "partd makes the machine match the plan (log: $LOG)"
 echo "# partd &"
 partd 2>>$LOG &
+partd_pid=$!
 idle || exit 1
 log_since 0
 run "partctl status"
@@ -43,7 +44,7 @@ run "diff -u /tmp/plan.before $PLAN | tail -n +3"
 run "partctl apply --dry-run $PLAN"
 echo "# kill -HUP \$(pidof partd)        (what systemctl reload partd does)"
 m=$(wc -l < $LOG)
-kill -HUP "$(pidof partd)"
+kill -HUP $partd_pid
 sleep 1
 idle || exit 1
 log_since "$m"
@@ -62,5 +63,8 @@ run "echo '{\"version\": 1, \"pool\": {\"size\": \"1G\"}, \"partitions\": []}' >
 run "partctl apply /tmp/empty.json"
 run "partctl status"
 run "partctl inventory | head -n 6"
-kill "$(pidof partd)"
+# partd leaves running partitions alone when it exits; there are none now.
+# Waiting for it keeps its exit (SIGCHLD) from interrupting the next write.
+kill $partd_pid
+wait $partd_pid
 say "Demo done; powering off"
