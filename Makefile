@@ -4,12 +4,13 @@
 #   make demo    boot a QEMU machine that partitions itself (main job)
 #   make check   every test: unit (CTest label "unit") and end-to-end ("e2e")
 #   make bench   the benchmarks, each printed next to its same-run baseline
+#   make deb     Debian packages in build/deb: kernel, kpart-dkms, kpart
 
 SHELL    := /bin/bash
 BUILD    ?= $(CURDIR)/build
 CMAKEDIR := $(BUILD)/cmake
 
-.PHONY: all deps userspace kernel kernel-debug kmod initramfs e2e-images demo check unit e2e bench clean
+.PHONY: all deps userspace kernel kernel-debug kmod initramfs e2e-images demo check unit e2e bench deb clean
 
 all: userspace kernel
 
@@ -52,6 +53,9 @@ check: e2e-images
 	@rm -rf $(BUILD)/e2e
 	@cd $(CMAKEDIR) && set -o pipefail && ctest --output-on-failure | tee $(BUILD)/ctest.log; rc=$$?; \
 		$(CURDIR)/tests/e2e/summary.sh; grep -a "tests passed, " $(BUILD)/ctest.log; exit $$rc
+
+deb: userspace kernel
+	@scripts/deb.sh all
 
 bench: initramfs
 	@cmake --build $(CMAKEDIR) --target bench

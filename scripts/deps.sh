@@ -11,6 +11,7 @@ pkgs=(
 	libjson-c-dev libnl-3-dev libnl-genl-3-dev libcmocka-dev
 	libsystemd-dev libsmartcols-dev libnuma-dev libpci-dev
 	systemd man-db groff-base # unit tests of the installed unit and man pages
+	dpkg-dev debhelper # make deb (the kernel's bindeb-pkg uses debhelper)
 )
 
 missing=()
