@@ -876,7 +876,9 @@ static void check_whole(struct vctx *v, struct plan_partition *pp, size_t k,
 		const struct plan_partition *taker;
 		char *lbl;
 
-		if (strncmp(o->addr, d->addr, 10) || lists_device(pp, o->addr))
+		/* the module asks for the functions the boot kernel has (not the
+		 * ones a running partition owns) */
+		if (!o->in_sysfs || strncmp(o->addr, d->addr, 10) || lists_device(pp, o->addr))
 			continue;
 		t = kp_asprintf("%s%s%s", missing ? missing : "", missing ? ", " : "", o->addr);
 		free(missing);
@@ -884,10 +886,7 @@ static void check_whole(struct vctx *v, struct plan_partition *pp, size_t k,
 		taker = device_taker(v->plan, o->addr);
 		lbl = taker ? part_label(taker) : NULL;
 		t = kp_asprintf("%s%s%s: %s", holders ? holders : "", holders ? "; " : "", o->addr,
-				lbl ? lbl
-				: o->owner[0]
-				    ? "partition now, not in this plan's lists"
-				    : "the boot kernel (no partition of this plan gets it)");
+				lbl ? lbl : "the boot kernel (no partition of this plan gets it)");
 		free(lbl);
 		free(holders);
 		holders = t;

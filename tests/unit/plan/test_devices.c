@@ -473,6 +473,30 @@ static void test_problems(void **state)
 	}
 }
 
+/* Only the functions the boot kernel has must come along, as in the module:
+ * not one a running partition owns (it is not in the boot kernel's tree). */
+static void test_multifunction_owned_function(void **state)
+{
+	struct fx *f = *state;
+	char path[600];
+	FILE *fp;
+
+	pci_dev(f->root, "0000:0e:00.0", 0x020000, 0x80, NO_ACS, NULL);
+	pci_dev(f->root, "0000:0e:00.1", 0x020000, 0x80, NO_ACS, NULL);
+	snprintf(path, sizeof(path), "%s/kpart/devices", f->root);
+	fp = fopen(path, "a");
+	assert_non_null(fp);
+	fputs("0000:0e:00.2 web owned\n", fp);
+	fclose(fp);
+	puts_at(f->root, "kpart/web/devices", "0000:06:00.0\n0000:0e:00.2\n");
+	reread(f);
+	assert_int_equal(check(f, HEAD WEB("\"06:00.0\",\"0e:00.2\"") "," DB("\"0e:00.0\"") "]}"),
+			 1);
+	assert_problem(&f->ps, "/partitions/1/devices/0", "0000:0e:00.1 missing");
+	assert_null(find_problem(&f->ps, NULL, "0000:0e:00.2 missing"));
+	assert_null(find_problem(&f->ps, "/partitions/0/devices/1", NULL));
+}
+
 /* The boot VGA device under the console tty0: the module takes it, a warning. */
 static void test_display_console_warns(void **state)
 {
@@ -717,6 +741,7 @@ int main(void)
 	    T(test_valid),
 	    T(test_problems),
 	    T(test_display_console_warns),
+	    T(test_multifunction_owned_function),
 	    T(test_multifunction_split),
 	    T(test_no_handoff),
 	    T(test_no_pci_tree),
