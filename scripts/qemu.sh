@@ -55,8 +55,10 @@ qemu=(qemu-system-x86_64 -accel tcg -cpu max -smp 4 -m 3G -no-reboot
 # can hold back a vCPU's timer interrupts for seconds: the soft lockup
 # threshold is 120 s (watchdog_thresh=60) rather than 20 s, and the
 # IO-APIC timer check at boot, which such a delay fails with a panic, is
-# skipped (no_timer_check, as KVM guests do).
+# skipped (no_timer_check, as KVM guests do). RCU's stall warning waits
+# as long (rcu_cpu_stall_timeout=120 instead of 21 s).
 test_cmdline="softlockup_panic=1 hung_task_panic=1 watchdog_thresh=60 no_timer_check"
+test_cmdline+=" rcupdate.rcu_cpu_stall_timeout=120"
 
 case $mode in
 test)
@@ -65,10 +67,19 @@ test)
 	rm -f "$out"/ttyS[012].log
 	start=$(date +%s.%N)
 	rc=0
+	# A console silent for 180 s: QEMU's monitor tells where each vCPU is
+	# and what its local APIC timer holds (qemu-stall.txt), once.
+	mon=$out/monitor.sock
+	rm -f "$mon" "$out/qemu-stall.txt"
+	"$top/scripts/qemu-stall.py" "$mon" "$out/ttyS0.log" 180 "$out/qemu-stall.txt" &
+	stall=$!
 	timeout --foreground "$timeout_s" "${qemu[@]}" \
 		-append "$cmdline $test_cmdline kpart.test=$test $append" \
+		-monitor unix:"$mon",server=on,wait=off \
 		-serial file:"$out/ttyS0.log" -serial file:"$out/ttyS1.log" \
 		-serial file:"$out/ttyS2.log" || rc=$?
+	rm -f "$mon"
+	wait "$stall" 2>/dev/null || true
 	printf 'qemu: %s finished in %.1f s (exit %d); logs in %s\n' "$test" \
 		"$(echo "$(date +%s.%N) - $start" | bc)" "$rc" "$out"
 	[[ $rc -eq 124 ]] && echo "qemu: TIMEOUT after $timeout_s s" >&2

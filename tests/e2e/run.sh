@@ -21,4 +21,8 @@ kernel=$(sed -n 's/^# e2e-kernel: //p' "$script")
 "$top/scripts/qemu.sh" --test "$name" --out "$out" --timeout "${E2E_TIMEOUT:-600}" \
 	--machine "$machine" --append "$append" --kernel "$kernel"
 sed -i 's/\r$//' "$out"/ttyS*.log	# the UARTs' CRLF line ends
+if [[ -f $out/qemu-stall.txt ]]; then
+	echo "---- the console was silent for 180 s; QEMU's view then ($out/qemu-stall.txt):"
+	grep -aE "CPU #|RIP=|HLT=|^LVTT|^Timer|^ISR|^IRR" "$out/qemu-stall.txt" | head -80
+fi
 exec "$top/tests/e2e/check-logs.sh" "$name" "$out" "$script"

@@ -38,7 +38,9 @@ until_t() {
 echo "BOOT: --- four writers on p1 at once"
 mkdir $K/p1
 configure p1 2-3 128M none "idle=halt"
-w_control() { for c in start stop kill start "stop 1 kill"; do echo "$c" > $K/p1/control; done; }
+# mostly start and kill: a cooperative stop holds the partition in
+# "stopping" for seconds, where every configuration write is refused
+w_control() { for c in start kill start kill start "stop 1 kill"; do echo "$c" > $K/p1/control; done; }
 w_config() {
 	echo 2-3 > $K/p1/cpus; echo 3 > $K/p1/cpus; echo 64M > $K/p1/memory
 	echo 128M > $K/p1/memory; echo "idle=halt x=$$" > $K/p1/cmdline; echo 2-3 > $K/p1/cpus
@@ -67,6 +69,8 @@ while [ $i -le 8 ]; do
 	mkdir $K/r$i && configure r$i 2 64M none "idle=halt" >/dev/null
 	echo start > $K/r$i/control 2>/dev/null &
 	s=$!
+	# from at once to well into the start (reading the images, taking CPUs)
+	[ $i -gt 1 ] && sleep 0.$((i - 1))
 	rmdir $K/r$i 2>/dev/null && raced=$((raced + 1))
 	wait $s
 	if [ -d $K/r$i ]; then
@@ -104,7 +108,7 @@ wait_idle 120
 i=0
 while [ -n "$(ls $K | grep -E '^(web|db)$')" ] && [ $i -lt 120 ]; do sleep 0.5; i=$((i + 1)); done
 check_eq "the empty plan removed web and db" "$(ls $K | grep -cE '^(web|db)$')" "0"
-stop_partd
+stop_partd TERM
 
 echo "BOOT: --- nothing leaked"
 for c in 1 2 3; do echo 1 > /sys/devices/system/cpu/cpu$c/online 2>/dev/null; done
