@@ -68,16 +68,26 @@ configure() {
 	kmake tinyconfig >/dev/null
 	"$src/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" "${frags[@]}" >/dev/null
 	kmake olddefconfig >/dev/null
-	# Every line of the fragments must have survived Kconfig's dependency checks.
-	local line missing=0
+	# Every line of the fragments must have survived Kconfig's dependency
+	# checks; where fragments set one symbol twice, the last one counts.
+	local line sym missing=0
+	declare -A want=()
+	local order=()
 	while IFS= read -r line; do
-		[[ $line =~ ^CONFIG_ || $line =~ ^#\ CONFIG_.*is\ not\ set ]] || continue
-		if [[ $line =~ ^#\ (CONFIG_[A-Z0-9_]+) ]]; then
-			! grep -q "^${BASH_REMATCH[1]}=" "$obj/.config" || { echo "kernel: $line did not stick" >&2; missing=1; }
-		else
-			grep -qx "$line" "$obj/.config" || { echo "kernel: $line did not stick" >&2; missing=1; }
+		if [[ $line =~ ^(CONFIG_[A-Z0-9_]+)= || $line =~ ^#\ (CONFIG_[A-Z0-9_]+)\ is\ not\ set ]]; then
+			sym=${BASH_REMATCH[1]}
+			[[ -n ${want[$sym]+x} ]] || order+=("$sym")
+			want[$sym]=$line
 		fi
 	done < <(cat "${frags[@]}")
+	for sym in "${order[@]}"; do
+		line=${want[$sym]}
+		if [[ $line == \#* ]]; then
+			! grep -q "^$sym=" "$obj/.config" || { echo "kernel: $line did not stick" >&2; missing=1; }
+		else
+			grep -qxF "$line" "$obj/.config" || { echo "kernel: $line did not stick" >&2; missing=1; }
+		fi
+	done
 	[[ $missing == 0 ]] || exit 1
 	echo "$sum" >"$obj/.kpart-config"
 }
