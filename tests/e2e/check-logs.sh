@@ -82,7 +82,7 @@ fi
 [[ $npass -gt 0 ]] || bad "guest passed no check at all"
 
 # ---- kernels' health
-oops='BUG:|Oops|WARNING: CPU|WARNING: at|general protection|INFO: task .* blocked|Unable to handle|detected stalls|self-detected stall'
+oops='BUG:|Oops|WARNING: CPU|WARNING: at|WARNING: [a-z]|general protection|INFO: task .* blocked|Unable to handle|detected stalls|self-detected stall'
 if grep -aqE "Kernel panic|$oops" "$boot"; then
 	bad "boot kernel reported a problem:"
 	grep -aE -A5 "Kernel panic|$oops" "$boot" | head -30

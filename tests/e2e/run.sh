@@ -7,6 +7,7 @@
 #   # e2e-machine: -smp 4,sockets=1,cores=2,threads=2
 #   # e2e-append: no5lvl
 #   # e2e-kernel: debug        (the debug boot kernel: scripts/kernel.sh debug)
+#   # e2e-timeout: 900         (seconds; default E2E_TIMEOUT or 600)
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -18,7 +19,8 @@ script=$top/tests/e2e/guest/$name.sh
 machine=$(sed -n 's/^# e2e-machine: //p' "$script")
 append=$(sed -n 's/^# e2e-append: //p' "$script")
 kernel=$(sed -n 's/^# e2e-kernel: //p' "$script")
-"$top/scripts/qemu.sh" --test "$name" --out "$out" --timeout "${E2E_TIMEOUT:-600}" \
+limit=$(sed -n 's/^# e2e-timeout: //p' "$script")
+"$top/scripts/qemu.sh" --test "$name" --out "$out" --timeout "${limit:-${E2E_TIMEOUT:-600}}" \
 	--machine "$machine" --append "$append" --kernel "$kernel"
 sed -i 's/\r$//' "$out"/ttyS*.log	# the UARTs' CRLF line ends
 if [[ -f $out/qemu-stall.txt ]]; then

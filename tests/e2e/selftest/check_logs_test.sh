@@ -115,6 +115,8 @@ good; edit ttyS0.log '1a [   45.0] rcu: INFO: rcu_sched detected stalls on CPUs/
 expect 1 "an RCU stall in the boot kernel fails" 'boot kernel reported a problem'
 good; edit ttyS0.log '1a [   50.0] watchdog: BUG: soft lockup - CPU#1 stuck for 26s! [sh:80]'
 expect 1 "a soft lockup in the boot kernel fails" 'boot kernel reported a problem'
+good; edit ttyS0.log '1a [   60.0] WARNING: possible circular locking dependency detected'
+expect 1 "a lockdep report in the boot kernel fails" 'boot kernel reported a problem'
 # EXPECT-APP-DISTINCT: three boots at three addresses
 good; sed -i 's/EXPECT-APP-BOOTS=1$/EXPECT-APP-BOOTS=1 EXPECT-APP-DISTINCT=1/' "$T/t.sh"
 sed -i '5a EXPECT-APP-DISTINCT: ttyS1 3 APP: kernel at' "$T/out/ttyS0.log"
