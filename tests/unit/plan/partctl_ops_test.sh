@@ -9,16 +9,8 @@ set -euo pipefail
 PARTD=$1 PARTCTL=$2 FIX=$3
 HERE=$(cd "$(dirname "$0")" && pwd)
 
-T=$(mktemp -d /tmp/kpart-ops-test.XXXXXX)
-fake_pid= partd_pid=
-cleanup() {
-	[ -n "$partd_pid" ] && kill "$partd_pid" 2>/dev/null || true
-	[ -n "$fake_pid" ] && kill "$fake_pid" 2>/dev/null || true
-	[ -n "$partd_pid" ] && wait "$partd_pid" 2>/dev/null || true
-	[ -n "$fake_pid" ] && wait "$fake_pid" 2>/dev/null || true
-	rm -rf "$T"
-}
-trap cleanup EXIT
+. "$HERE/fixture_lib.sh"
+fixture_begin kpart-ops-test
 
 # KEEP_GOING=1: report every failing check, not only the first (to see
 # each fix fail against the old code)
@@ -54,11 +46,7 @@ assert d["ok"] is False and d["exit"] == int(sys.argv[2]) and isinstance(d["erro
 ' "$T/out" "$1"
 }
 
-cp -r "$FIX/two-node" "$T/m"
-mkdir -p "$T/files/boot/kpart"
-printf 'HdrS\x0f\x02' | dd of="$T/files/boot/kpart/bzImage" bs=1 seek=$((0x202)) 2>/dev/null
-printf '\x01' | dd of="$T/files/boot/kpart/bzImage" bs=1 seek=$((0x236)) conv=notrunc 2>/dev/null
-truncate -s 1024 "$T/files/boot/kpart/bzImage"
+fixture_machine "$FIX"
 
 export KPART_FIXTURE=1 KPART_ROOT=$T/m/kpart KPART_SYSFS=$T/m/sys
 export KPART_SOCKET=$T/run/partd.sock KPART_FILE_ROOT=$T/files

@@ -12,16 +12,8 @@ set -euo pipefail
 PARTD=$1 PARTCTL=$2 FIX=$3
 HERE=$(cd "$(dirname "$0")" && pwd)
 
-T=$(mktemp -d /tmp/kpart-partd-devices.XXXXXX)
-fake_pid= partd_pid=
-cleanup() {
-	[ -n "$partd_pid" ] && kill "$partd_pid" 2>/dev/null || true
-	[ -n "$fake_pid" ] && kill "$fake_pid" 2>/dev/null || true
-	[ -n "$partd_pid" ] && wait "$partd_pid" 2>/dev/null || true
-	[ -n "$fake_pid" ] && wait "$fake_pid" 2>/dev/null || true
-	rm -rf "$T"
-}
-trap cleanup EXIT
+. "$HERE/fixture_lib.sh"
+fixture_begin kpart-partd-devices
 
 fail() {
 	echo "FAIL: $*" >&2
@@ -30,11 +22,7 @@ fail() {
 	exit 1
 }
 
-cp -r "$FIX/two-node" "$T/m"
-mkdir -p "$T/files/boot/kpart"
-printf 'HdrS\x0f\x02' | dd of="$T/files/boot/kpart/bzImage" bs=1 seek=$((0x202)) 2>/dev/null
-printf '\x01' | dd of="$T/files/boot/kpart/bzImage" bs=1 seek=$((0x236)) conv=notrunc 2>/dev/null
-truncate -s 1024 "$T/files/boot/kpart/bzImage"
+fixture_machine "$FIX"
 # two endpoints in the boot kernel's sysfs, a module with device hand-off
 for a in 0000:03:00.0 0000:04:00.0; do
 	d=$T/m/sys/bus/pci/devices/$a
