@@ -77,15 +77,10 @@ static struct plan_action *add(struct plan_actions *as, enum plan_action_type t,
 {
 	struct plan_action *a;
 
-	if (as->n == as->cap) {
-		size_t cap = as->cap ? as->cap * 2 : 16;
-		struct plan_action *v = realloc(as->v, cap * sizeof(*v));
-
-		if (!v)
-			return NULL;
-		as->v = v;
-		as->cap = cap;
-	}
+	a = kp_reserve(as->v, as->n, &as->cap, sizeof(*a), 16);
+	if (!a)
+		return NULL;
+	as->v = a;
 	a = &as->v[as->n];
 	memset(a, 0, sizeof(*a));
 	a->type = t;

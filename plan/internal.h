@@ -13,6 +13,10 @@
 char *kp_strdup(const char *s);						       /* NULL-safe */
 char *kp_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2))); /* NULL on OOM */
 char *kp_vasprintf(const char *fmt, va_list ap);
+/* Room for element @n in array @v of @size-byte elements and capacity *@cap
+ * (doubling, @first at first): the array, moved or not, or NULL on OOM with
+ * @v and *@cap untouched. */
+void *kp_reserve(void *v, size_t n, size_t *cap, size_t size, size_t first);
 
 /* Open-addressing map from string to index, for linear-time lookups. */
 struct strmap {

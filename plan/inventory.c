@@ -203,15 +203,10 @@ struct inv_partition *inventory_add_partition(struct inventory *inv, const char 
 
 	if (strlen(name) >= KPART_NAME_MAX)
 		return NULL;
-	if (inv->nparts == inv->capparts) {
-		size_t cap = inv->capparts ? inv->capparts * 2 : 8;
-		struct inv_partition *v = realloc(inv->parts, cap * sizeof(*v));
-
-		if (!v)
-			return NULL;
-		inv->parts = v;
-		inv->capparts = cap;
-	}
+	p = kp_reserve(inv->parts, inv->nparts, &inv->capparts, sizeof(*p), 8);
+	if (!p)
+		return NULL;
+	inv->parts = p;
 	p = &inv->parts[inv->nparts];
 	memset(p, 0, sizeof(*p));
 	strcpy(p->name, name);

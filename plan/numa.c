@@ -152,14 +152,12 @@ static int range_line(char *line, unsigned no, void *arg)
 		}
 		r.low = true;
 	}
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 4;
-		struct mem_range *v = realloc(c->v, cap * sizeof(*v));
+	{
+		struct mem_range *v = kp_reserve(c->v, c->n, &c->cap, sizeof(*v), 4);
 
 		if (!v)
 			return -ENOMEM;
 		c->v = v;
-		c->cap = cap;
 	}
 	c->v[c->n++] = r;
 	return 0;
@@ -307,14 +305,12 @@ static int node_line(char *line, unsigned no, void *arg)
 			line_err(c->err, c->errlen, no, "node %d appears twice", pn.node);
 			return -EINVAL;
 		}
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 4;
-		struct pool_node *v = realloc(c->v, cap * sizeof(*v));
+	{
+		struct pool_node *v = kp_reserve(c->v, c->n, &c->cap, sizeof(*v), 4);
 
 		if (!v)
 			return -ENOMEM;
 		c->v = v;
-		c->cap = cap;
 	}
 	c->v[c->n++] = pn;
 	return 0;

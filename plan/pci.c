@@ -97,15 +97,10 @@ struct inv_pci *inventory_add_pci(struct inventory *inv, const char *addr)
 
 	if (strlen(addr) >= PCI_ADDR_LEN)
 		return NULL;
-	if (inv->npci == inv->cappci) {
-		size_t cap = inv->cappci ? inv->cappci * 2 : 16;
-		struct inv_pci *v = realloc(inv->pci, cap * sizeof(*v));
-
-		if (!v)
-			return NULL;
-		inv->pci = v;
-		inv->cappci = cap;
-	}
+	d = kp_reserve(inv->pci, inv->npci, &inv->cappci, sizeof(*d), 16);
+	if (!d)
+		return NULL;
+	inv->pci = d;
 	d = &inv->pci[inv->npci];
 	memset(d, 0, sizeof(*d));
 	strcpy(d->addr, addr);

@@ -34,15 +34,10 @@ struct problem *problem_add(struct problems *ps, enum problem_severity sev, cons
 	struct problem *p;
 	va_list ap;
 
-	if (ps->n == ps->cap) {
-		size_t cap = ps->cap ? ps->cap * 2 : 8;
-		struct problem *v = realloc(ps->v, cap * sizeof(*v));
-
-		if (!v)
-			return NULL;
-		ps->v = v;
-		ps->cap = cap;
-	}
+	p = kp_reserve(ps->v, ps->n, &ps->cap, sizeof(*p), 8);
+	if (!p)
+		return NULL;
+	ps->v = p;
 	p = &ps->v[ps->n];
 	memset(p, 0, sizeof(*p));
 	p->severity = sev;

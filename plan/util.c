@@ -25,6 +25,21 @@ char *kp_vasprintf(const char *fmt, va_list ap)
 	return s;
 }
 
+void *kp_reserve(void *v, size_t n, size_t *cap, size_t size, size_t first)
+{
+	size_t want;
+
+	if (n < *cap)
+		return v;
+	want = *cap ? *cap * 2 : first;
+	if (want < *cap || want > SIZE_MAX / size)
+		return NULL;
+	v = realloc(v, want * size);
+	if (v)
+		*cap = want;
+	return v;
+}
+
 char *kp_asprintf(const char *fmt, ...)
 {
 	va_list ap;
