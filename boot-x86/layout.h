@@ -6,6 +6,7 @@
  * constants are also used from assembly (entry.S).
  *
  *   0x000000  setup_data header + struct kpart_desc   (KPART_OFF_DESC)
+ *   0x000800  PCI functions: struct kpart_pci_dev[]   (KPART_OFF_DEVICES)
  *   0x001000  memory map: struct kpart_mem_range[]    (KPART_OFF_MEMMAP)
  *   0x001800  NUMA node table: struct kpart_node[]    (KPART_OFF_NODES)
  *   0x002000  boot_params, the "zero page"             (KPART_OFF_BOOT_PARAMS)
@@ -26,6 +27,7 @@
 #define KPART_BOOT_X86_LAYOUT_H
 
 #define KPART_OFF_DESC		0x000000
+#define KPART_OFF_DEVICES	0x000800	/* up to 12 of 168 bytes */
 #define KPART_OFF_MEMMAP	0x001000
 #define KPART_MEM_RANGES_MAX	64	/* 24 bytes each */
 #define KPART_OFF_NODES		0x001800

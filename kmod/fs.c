@@ -227,7 +227,7 @@ static ssize_t f_cpus_write(struct kernfs_open_file *of, char *buf,
 	struct kpart_partition *p = of_part(of);
 	const char *why = NULL;
 	cpumask_var_t mask;
-	char msg[160];
+	char msg[224];
 	int ret;
 
 	if (!zalloc_cpumask_var(&mask, GFP_KERNEL))
@@ -249,6 +249,12 @@ static ssize_t f_cpus_write(struct kernfs_open_file *of, char *buf,
 		goto out;
 	/* Where its memory comes from may move with its CPUs */
 	ret = kpart_pool_check(p, mask, p->numa_node, p->mem_size, msg, sizeof(msg));
+	if (ret) {
+		kp_err(p, "cpus '%s' refused: %s", buf, msg);
+		mutex_unlock(&kpart_lock);
+		goto out;
+	}
+	ret = kpart_pci_check_cpus(p, mask, p->nr_pci, msg, sizeof(msg));
 	if (ret) {
 		kp_err(p, "cpus '%s' refused: %s", buf, msg);
 		mutex_unlock(&kpart_lock);
@@ -722,6 +728,39 @@ static ssize_t f_control_write(struct kernfs_open_file *of, char *buf,
 	return ret ?: bytes;
 }
 
+/* PCI functions, one address per line, sorted (pci.c) */
+static int f_devices_show(struct seq_file *sf, void *v)
+{
+	mutex_lock(&kpart_lock);
+	kpart_pci_show(sf_part(sf), sf);
+	mutex_unlock(&kpart_lock);
+	return 0;
+}
+
+/* The whole set, all or nothing; only while the partition is not busy */
+static ssize_t f_devices_write(struct kernfs_open_file *of, char *buf,
+			       size_t bytes, loff_t off)
+{
+	struct kpart_partition *p = of_part(of);
+	int ret;
+
+	ret = lock_part(p, true, "devices");
+	if (ret)
+		return ret;
+	ret = kpart_pci_configure(p, buf);
+	mutex_unlock(&kpart_lock);
+	return ret ?: bytes;
+}
+
+/* Top level: every function a partition holds, and whether it has it yet */
+static int f_all_devices_show(struct seq_file *sf, void *v)
+{
+	mutex_lock(&kpart_lock);
+	kpart_pci_show_all(sf);
+	mutex_unlock(&kpart_lock);
+	return 0;
+}
+
 static int f_state_show(struct seq_file *sf, void *v)
 {
 	seq_printf(sf, "%s\n", kpart_state_name(READ_ONCE(sf_part(sf)->state)));
@@ -879,6 +918,7 @@ static const struct kpart_file root_files[] = {
 	RO(version), RO(pool_size), RO(pool_free), RO(pool_available),
 	RO(pool_range), RO(pool_nodes), RO(pool_scrub), RO(cpus_assigned), RO(cpu_cores),
 	RO(pool_quarantined),
+	{ "devices", 0444, 0, NULL, { .seq_show = f_all_devices_show } },
 };
 
 static const struct kpart_file part_files[] = {
@@ -886,7 +926,7 @@ static const struct kpart_file part_files[] = {
 	RW(numa_node), RW(kernel),
 	RW(initrd), RW(cmdline), RW(console), WO(control), RO(state),
 	RO(exit_reason), RO(boot_count), RO(boot_time), RO(channel),
-	RO(app_version), RO(console_log),
+	RO(app_version), RO(console_log), RW(devices),
 };
 
 static int add_files(struct kernfs_node *dir, const struct kpart_file *files,

@@ -6,6 +6,7 @@
  *   pool.c       the memory pool set aside at boot (kpart_pool=), by node
  *   cpu.c        taking CPUs from the boot kernel, parking, giving back
  *   partition.c  partition objects, their life cycle and the start path
+ *   pci.c        PCI functions of partitions: claims, hand-off, give-back
  *   fs.c         the kernfs control filesystem at /sys/fs/kpart
  *   netlink.c    generic netlink events for state changes
  *   host.c       the boot side of each partition's channel (chan.c)
@@ -46,6 +47,7 @@ struct kpart_dev {
 };
 
 struct kpart_log;
+struct kpart_pci_fn;
 struct seq_file;
 
 /* Pool figures of a node, or of the low reserve (pool.c) */
@@ -72,6 +74,8 @@ struct kpart_partition {
 	char *cmdline;
 	u16 console_port;
 	bool smt_split;			/* may split a core's threads */
+	struct kpart_pci_fn *pci;	/* PCI functions, sorted (pci.c) */
+	unsigned int nr_pci;
 
 	/* Life cycle */
 	enum kpart_state state;
@@ -140,6 +144,17 @@ int kpart_cpus_take(struct kpart_partition *p);
 unsigned int kpart_cpus_give_back(struct kpart_partition *p, struct cpumask *lost);
 void kpart_cpus_release_claims(struct kpart_partition *p);
 u32 kpart_apic_id(unsigned int cpu);
+
+/* pci.c */
+int kpart_pci_configure(struct kpart_partition *p, char *buf);
+int kpart_pci_check_cpus(struct kpart_partition *p, const struct cpumask *cpus,
+			 unsigned int nr_pci, char *why, size_t len);
+void kpart_pci_show(struct kpart_partition *p, struct seq_file *sf);
+void kpart_pci_show_all(struct seq_file *sf);
+void kpart_pci_release(struct kpart_partition *p);
+int kpart_pci_take(struct kpart_partition *p);
+void kpart_pci_quiesce(struct kpart_partition *p);
+void kpart_pci_give_back(struct kpart_partition *p, bool cpus_lost);
 
 /* partition.c */
 

@@ -152,6 +152,7 @@ void kpart_partition_destroy(struct kpart_partition *p)
 	kpart_host_dev_unregister(p);
 	kpart_host_chan_destroy(p);
 	kpart_cpus_release_claims(p);
+	kpart_pci_release(p);
 	free_cpumask_var(p->cpus);
 	kfree(p->cmdline);
 	kfree(p->kernel);
@@ -184,7 +185,10 @@ static void reclaim(struct kpart_partition *p, enum kpart_state final,
 	kpart_host_chan_stop(p, final == KPART_CRASHED ? "partition crashed" :
 			     "partition stopped");
 	p->exit_reason = reason;
+	/* No DMA or MSI from its devices while its CPUs come back */
+	kpart_pci_quiesce(p);
 	if (kpart_cpus_give_back(p, &lost)) {
+		kpart_pci_give_back(p, true);
 		bytes = kpart_pool_quarantine(p);
 		WRITE_ONCE(p->mem_quarantined, true);
 		p->mem_base = 0;
@@ -196,6 +200,8 @@ static void reclaim(struct kpart_partition *p, enum kpart_state final,
 		set_state(p, KPART_CRASHED);
 		return;
 	}
+	/* Reset and scanned back in before its memory can go to anyone */
+	kpart_pci_give_back(p, false);
 	kpart_pool_give_back(p);
 	p->mem_base = 0;
 	p->desc = NULL;
@@ -407,6 +413,7 @@ int kpart_partition_start(struct kpart_partition *p, const struct kpart_images *
 	struct kpart_bzimage img;
 	struct kpart_cpu_mailbox *boot_cpu;
 	const char *why = NULL;
+	char why_pci[224];
 	u32 *apic_ids = NULL;
 	int *cpu_nids = NULL;
 	unsigned int cpu, n = 0;
@@ -435,6 +442,11 @@ int kpart_partition_start(struct kpart_partition *p, const struct kpart_images *
 	ret = kpart_start_blocked(p);
 	if (ret)
 		return ret;
+	ret = kpart_pci_check_cpus(p, p->cpus, p->nr_pci, why_pci, sizeof(why_pci));
+	if (ret) {
+		kp_err(p, "start refused: %s", why_pci);
+		return ret;
+	}
 	if (!try_module_get(THIS_MODULE))
 		return -ENODEV;
 	apic_ids = kmalloc_array(cpumask_weight(p->cpus), sizeof(*apic_ids), GFP_KERNEL);
@@ -493,9 +505,12 @@ int kpart_partition_start(struct kpart_partition *p, const struct kpart_images *
 	ret = kpart_host_chan_start(p);
 	if (ret)
 		goto err_mem;
-	ret = kpart_cpus_take(p);
+	ret = kpart_pci_take(p);
 	if (ret)
 		goto err_chan;
+	ret = kpart_cpus_take(p);
+	if (ret)
+		goto err_pci;
 
 	p->start_ns = ktime_get_ns();
 	p->exit_reason = KPART_EXIT_NONE;
@@ -523,6 +538,9 @@ int kpart_partition_start(struct kpart_partition *p, const struct kpart_images *
 	schedule_delayed_work(&p->monitor, msecs_to_jiffies(MONITOR_MS));
 	return 0;
 
+err_pci:
+	kpart_pci_quiesce(p);
+	kpart_pci_give_back(p, false);
 err_chan:
 	kpart_host_chan_stop(p, "start failed");
 err_mem:

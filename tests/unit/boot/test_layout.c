@@ -43,7 +43,10 @@ static void check_layout(u32 nr)
 	u64 stacks = mb + (u64)nr * KPART_MAILBOX_SIZE;
 	u64 stacks_end = kpart_stack_top_off(nr, nr - 1);
 	struct range r[] = {
-	    {"descriptor", KPART_OFF_DESC, KPART_OFF_BOOT_PARAMS},
+	    {"descriptor", KPART_OFF_DESC, KPART_OFF_DEVICES},
+	    {"PCI functions", KPART_OFF_DEVICES, KPART_OFF_MEMMAP},
+	    {"memory map", KPART_OFF_MEMMAP, KPART_OFF_NODES},
+	    {"node table", KPART_OFF_NODES, KPART_OFF_BOOT_PARAMS},
 	    {"zero page", KPART_OFF_BOOT_PARAMS, KPART_OFF_CMDLINE},
 	    {"command line", KPART_OFF_CMDLINE, KPART_OFF_CMDLINE + KPART_CMDLINE_MAX},
 	    {"GDT", KPART_OFF_GDT, KPART_OFF_IDT},
