@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build the two initramfs images the QEMU demo and tests use:
 #   build/initramfs/app.cpio.gz   application kernel: busybox, app-init,
-#                                 kpart.ko (channel end), kpart-ping
+#                                 kpart.ko (channel end), kpart-ping,
+#                                 kpart-dev and app-devices
 #   build/initramfs/boot.cpio.gz  boot kernel: busybox, kpart.ko, the kernel
 #                                 and app.cpio.gz to start, tests/e2e/guest,
 #                                 partd and partctl (with the shared libraries
@@ -56,6 +57,8 @@ mkdir -p "$out"
 gcc -static -O2 -Wall -o "$out/kpart-ping" "$top/tests/e2e/tools/kpart-ping.c"
 # Less privilege than root for the privilege test (no capsh in busybox)
 gcc -static -O2 -Wall -o "$out/kpart-priv" "$top/tests/e2e/tools/kpart-priv.c"
+# O_DIRECT patterns, config-space loops (the devices tests; both kernels)
+gcc -static -O2 -Wall -o "$out/kpart-dev" "$top/tests/e2e/tools/kpart-dev.c"
 
 skeleton "$out/app-root"
 install -m 755 "$top/scripts/initramfs/app-init" "$out/app-root/init"
@@ -63,6 +66,8 @@ install -m 755 "$top/scripts/initramfs/app-init" "$out/app-root/init"
 mkdir -p "$out/app-root/lib/modules"
 cp "$kmod" "$out/app-root/lib/modules/"
 install -m 755 "$out/kpart-ping" "$out/app-root/bin/kpart-ping"
+install -m 755 "$out/kpart-dev" "$out/app-root/bin/kpart-dev"
+install -m 755 "$top/scripts/initramfs/app-devices" "$out/app-root/bin/app-devices"
 pack "$out/app-root" "$out/app.cpio.gz"
 
 skeleton "$out/boot-root"
@@ -76,6 +81,7 @@ if [[ -f $build/kmod-debug/kpart.ko ]]; then
 fi
 install -m 755 "$out/kpart-ping" "$out/boot-root/bin/kpart-ping"
 install -m 755 "$out/kpart-priv" "$out/boot-root/bin/kpart-priv"
+install -m 755 "$out/kpart-dev" "$out/boot-root/bin/kpart-dev"
 cp "$bzimage" "$out/boot-root/boot/bzImage"
 cp "$out/app.cpio.gz" "$out/boot-root/boot/app.cpio.gz"
 # A file that is not a kernel, for the bad-input tests
@@ -84,6 +90,7 @@ cp "$top"/tests/e2e/guest/*.sh "$top/scripts/initramfs/demo.sh" "$out/boot-root/
 cp "$top/bench/spawn/guest.sh" "$out/boot-root/tests/bench_spawn.sh"
 cp "$top/bench/cpus/guest.sh" "$out/boot-root/tests/bench_cpus.sh"
 cp "$top/bench/memory/guest.sh" "$out/boot-root/tests/bench_memory.sh"
+cp "$top/bench/devices/guest.sh" "$out/boot-root/tests/bench_devices.sh"
 # partd, partctl and the plans the partd_* tests use (build/cmake first:
 # make userspace); without them the partd_* tests fail, the others run.
 if [[ -x $cmake_dir/partd/partd && -x $cmake_dir/partctl/partctl ]]; then

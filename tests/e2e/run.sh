@@ -8,6 +8,10 @@
 #   # e2e-append: no5lvl
 #   # e2e-kernel: debug        (the debug boot kernel: scripts/kernel.sh debug)
 #   # e2e-timeout: 900         (seconds; default E2E_TIMEOUT or 600)
+# "@OUT@" in the machine line is the test's output directory (a disk image
+# a host script made there). tests/e2e/host/NAME.sh, when there, runs on
+# the host with "pre OUTDIR" before the boot and "post OUTDIR" after the
+# log checks; the test fails if either fails.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -17,9 +21,16 @@ rm -f "$out/checked"
 
 script=$top/tests/e2e/guest/$name.sh
 machine=$(sed -n 's/^# e2e-machine: //p' "$script")
+machine=${machine//@OUT@/$out}
 append=$(sed -n 's/^# e2e-append: //p' "$script")
 kernel=$(sed -n 's/^# e2e-kernel: //p' "$script")
 limit=$(sed -n 's/^# e2e-timeout: //p' "$script")
+host=$top/tests/e2e/host/$name.sh
+mkdir -p "$out"
+if [[ -x $host ]] && ! "$host" pre "$out"; then
+	echo "FAIL: $host pre" >&2
+	exit 1
+fi
 "$top/scripts/qemu.sh" --test "$name" --out "$out" --timeout "${limit:-${E2E_TIMEOUT:-600}}" \
 	--machine "$machine" --append "$append" --kernel "$kernel"
 sed -i 's/\r$//' "$out"/ttyS*.log	# the UARTs' CRLF line ends
@@ -27,4 +38,10 @@ if [[ -f $out/qemu-stall.txt ]]; then
 	echo "---- the console was silent for 180 s; QEMU's view then ($out/qemu-stall.txt):"
 	grep -aE "CPU #|RIP=|HLT=|^LVTT|^Timer|^ISR|^IRR" "$out/qemu-stall.txt" | head -80
 fi
-exec "$top/tests/e2e/check-logs.sh" "$name" "$out" "$script"
+"$top/tests/e2e/check-logs.sh" "$name" "$out" "$script"
+rc=$?
+if [[ -x $host ]] && ! "$host" post "$out"; then
+	echo "FAIL: $host post" >&2
+	rc=1
+fi
+exit $rc

@@ -47,7 +47,7 @@ check "p3 still there" test -d $K/p3
 
 # Configuration needs CAP_SYS_ADMIN, the opener's and the writer's
 for f in "cpus 2" "memory 128M" "kernel /boot/bzImage" "initrd /boot/app.cpio.gz" \
-	"cmdline quiet" "console ttyS1" "smt_split 1" "numa_node 0"; do
+	"cmdline quiet" "console ttyS1" "smt_split 1" "numa_node 0" "devices 0000:00:01.0"; do
 	set -- $f
 	priv_refused "$1 without CAP_SYS_ADMIN" "p1: write to $1 refused: needs CAP_SYS_ADMIN" \
 		-d sys_admin write $K/p1/$1 "$2"
@@ -80,11 +80,12 @@ for f in pool_range p1/memory_range p1/console_log; do
 	check_eq "$f is root's only" "$(stat -c %a $K/$f)" "400"
 done
 for f in version pool_size pool_free pool_available pool_nodes cpus_assigned \
-	p1/state p1/exit_reason p1/channel; do
+	devices p1/state p1/exit_reason p1/channel; do
 	check_eq "$f is readable by all" "$(stat -c %a $K/$f)" "444"
 done
 check_eq "control is write-only, root's" "$(stat -c %a $K/p1/control)" "200"
 check_eq "cpus" "$(stat -c %a $K/p1/cpus)" "644"
+check_eq "devices" "$(stat -c %a $K/p1/devices)" "644"
 check_eq "start_disabled" "$(stat -c %a $K/start_disabled)" "644"
 out=$(kpart-priv -u 65534 read $K/pool_range 2>&1)
 check "nobody cannot read pool_range ($out)" sh -c "echo '$out' | grep -q 'Permission denied'"
