@@ -40,12 +40,10 @@ struct park_slot {
 	u64 tables;
 	bool releasing;			/* add_cpu() by us is allowed */
 	bool parked;			/* the CPU is in kpart_park() for mb */
-	bool inside;			/* the CPU runs kpart_park() (module text) */
 };
 
 /* [nr_cpu_ids] each: NR_CPUS is in the thousands on a distribution kernel */
 static struct park_slot *park_slots;
-static bool park_handler_set;
 static struct kpart_partition **cpu_owner;
 static enum cpuhp_state guard_state;
 
@@ -53,6 +51,11 @@ static int test_cpu_lost = -1;
 module_param(test_cpu_lost, int, 0600);
 MODULE_PARM_DESC(test_cpu_lost,
 		 "Test only: CPU N refuses to come back online when its partition ends (once)");
+
+static unsigned int test_park_linger_ms;
+module_param(test_park_linger_ms, uint, 0600);
+MODULE_PARM_DESC(test_park_linger_ms,
+		 "Test only: a CPU going offline that no partition wants stays in the park hook (module text) this long");
 
 u32 kpart_apic_id(unsigned int cpu)
 {
@@ -93,20 +96,18 @@ unsigned int kpart_cpus_split_core(const struct cpumask *mask, unsigned int *in)
  * Runs on the dying CPU, interrupts off, after it reported itself dead.
  * Leaves for the generic dead loop (which waits for INIT) when the slot
  * is given up under it, so that no CPU is left polling a mailbox in
- * memory that went back to the pool.
+ * memory that went back to the pool. The kernel marks the CPU while it
+ * is in here, and kpart_set_park_handler(NULL) waits for the marks, so
+ * the module's text and the slots outlive every call (kpart_cpu_exit()).
  */
 static void kpart_park(void)
 {
 	struct park_slot *s = &park_slots[smp_processor_id()];
 	struct kpart_cpu_mailbox *mb;
 
-	WRITE_ONCE(s->inside, true);
-	/* Pairs with kpart_cpu_exit(): it sees inside, or we see no handler */
-	smp_mb();
 	mb = READ_ONCE(s->mb);
-	if (!mb || !READ_ONCE(park_handler_set)) {
-		/* Pairs with kpart_cpu_exit()'s acquire: done with the slot */
-		smp_store_release(&s->inside, false);
+	if (!mb) {
+		mdelay(READ_ONCE(test_park_linger_ms));
 		return;		/* not ours: the generic dead loop */
 	}
 	WRITE_ONCE(s->parked, true);
@@ -114,8 +115,6 @@ static void kpart_park(void)
 	while (smp_load_acquire(&mb->state) != KPART_CPU_GO) {
 		if (READ_ONCE(s->mb) != mb) {
 			WRITE_ONCE(s->parked, false);
-			/* Pairs with kpart_cpu_exit()'s acquire */
-			smp_store_release(&s->inside, false);
 			return;
 		}
 		cpu_relax();
@@ -211,8 +210,6 @@ static bool give_back_one(unsigned int cpu)
 		pr_err("kpart: CPU %u did not come back online: %d; it waits offline (echo 1 > /sys/devices/system/cpu/cpu%u/online)\n",
 		       cpu, ret, cpu);
 	WRITE_ONCE(s->parked, false);
-	/* Left the loop, or INIT took it out of wherever it was */
-	WRITE_ONCE(s->inside, false);
 	WRITE_ONCE(s->releasing, false);
 	return ret >= 0 && cpu_online(cpu);
 }
@@ -367,45 +364,18 @@ int kpart_cpu_init(void)
 		return ret;
 	}
 	guard_state = ret;
-	WRITE_ONCE(park_handler_set, true);
 	kpart_set_park_handler(kpart_park);
 	return 0;
 }
 
 /*
  * A CPU that someone offlines (echo 0 > online) while the module goes
- * away may have read the park hook just before it was cleared: it runs
- * kpart_park() with interrupts off after the hotplug code has let go of
- * it, so no lock or RCU covers it. It says so in its slot; wait until no
- * CPU is inside, then a little longer for the call and return around the
- * flag, before the module's text and the slots go.
+ * away may be in kpart_park() with interrupts off, after the hotplug code
+ * let go of it: clearing the handler waits until no CPU is in it.
  */
-#define PARK_DRAIN_MS	1000
-
 void kpart_cpu_exit(void)
 {
-	unsigned int cpu, ms;
-	bool inside = false;
-
 	kpart_set_park_handler(NULL);
-	WRITE_ONCE(park_handler_set, false);
-	/* Pairs with kpart_park()'s smp_mb() */
-	smp_mb();
-	for (ms = 0; ms < PARK_DRAIN_MS; ms += 20) {
-		inside = false;
-		for_each_possible_cpu(cpu) {
-			/* Pairs with kpart_park()'s release: done with the slot */
-			if (smp_load_acquire(&park_slots[cpu].inside))
-				inside = true;
-		}
-		if (!inside)
-			break;
-		msleep(20);
-	}
-	if (inside)
-		pr_err("kpart: a CPU is still in the park loop after %d ms; unloading anyway\n",
-		       PARK_DRAIN_MS);
-	msleep(20);
 	cpuhp_remove_state_nocalls(guard_state);
 	free_tables();
 }
