@@ -67,7 +67,7 @@ many="/partitions/1/cpus: error: CPU 0 always stays with the boot kernel
 /partitions/3/cpus: error: CPU 2 is also requested by /partitions/1 \(db\)
 /partitions/3/kernel: error: kernel /boot/missing does not exist
 /partitions/3/initrd: error: initrd /boot/missing.img does not exist
-/partitions/3/devices: error: this kpart module cannot hand PCI devices to partitions
+/partitions/3/devices/0: error: PCI device 0000:03:00.0 does not exist on this machine
 /partitions/4/name: error: name \".hidden\" starts with '.'
 /partitions/4/memroy: error: unknown key \"memroy\"
 /partitions/4/cpus: error: needs 2 CPUs but only 0 are free"
