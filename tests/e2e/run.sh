@@ -18,6 +18,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 name=$1
 out=${BUILD_DIR:-$top/build}/e2e/$name
 rm -f "$out/checked"
+[[ -n ${E2E_REBOOTED:-} ]] || rm -f "$out/stalled-ttyS0.log"
 
 script=$top/tests/e2e/guest/$name.sh
 machine=$(sed -n 's/^# e2e-machine: //p' "$script")
@@ -34,6 +35,16 @@ fi
 "$top/scripts/qemu.sh" --test "$name" --out "$out" --timeout "${limit:-${E2E_TIMEOUT:-600}}" \
 	--machine "$machine" --append "$append" --kernel "$kernel"
 sed -i 's/\r$//' "$out"/ttyS*.log	# the UARTs' CRLF line ends
+# A boot kernel whose idle CPU lost its timer interrupt before the test
+# began (TCG under host load; docs/testing.md, "A known flake") proves
+# nothing about kpart either way: boot once more, and say so. Only before
+# the guest script started, only once; the stalled log is kept.
+if [[ -z ${E2E_REBOOTED:-} ]] && ! grep -aq '^BOOT: running test' "$out/ttyS0.log" &&
+	grep -aq "timer wakeup didn't happen" "$out/ttyS0.log"; then
+	echo "RETRY: $name: the boot kernel stalled before the test began (an idle CPU's timer interrupt was lost); booting again once, stalled log in $out/stalled-ttyS0.log"
+	mv "$out/ttyS0.log" "$out/stalled-ttyS0.log"
+	E2E_REBOOTED=1 exec "$0" "$@"
+fi
 if [[ -f $out/qemu-stall.txt ]]; then
 	echo "---- the console was silent for 180 s; QEMU's view then ($out/qemu-stall.txt):"
 	grep -aE "CPU #|RIP=|HLT=|^LVTT|^Timer|^ISR|^IRR" "$out/qemu-stall.txt" | head -80
