@@ -15,12 +15,7 @@
 . /tests/lib.sh
 . /tests/devices_lib.sh
 
-nics=$(fn_of 0x1af4:0x1041)
-nvme=$(fn_of 0x1b36:0x0010)
-nic_boot=$(echo $nics | cut -d' ' -f1)
-nic_app=$(echo $nics | cut -d' ' -f2)
-check "two virtio NICs ($nics) and an NVMe drive ($nvme)" \
-	[ -n "$nic_boot" -a -n "$nic_app" -a "$nic_boot" != "$nic_app" -a -n "$nvme" ]
+find_devices
 check "NICs bound in the boot kernel" wait_for 20 nic_ready $nic_boot
 check "NICs bound in the boot kernel" wait_for 20 nic_ready $nic_app
 boot_if=$(iface_of $nic_boot)

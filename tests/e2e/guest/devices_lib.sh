@@ -13,6 +13,17 @@ fn_of() {
 	done | sort
 }
 
+# find_devices: the machine's two virtio NICs and NVMe drive into nics,
+# nvme, nic_boot (the one the boot kernel keeps) and nic_app
+find_devices() {
+	nics=$(fn_of 0x1af4:0x1041)
+	nvme=$(fn_of 0x1b36:0x0010)
+	nic_boot=$(echo $nics | cut -d' ' -f1)
+	nic_app=$(echo $nics | cut -d' ' -f2)
+	check "two virtio NICs ($nics) and an NVMe drive ($nvme)" \
+		[ -n "$nic_boot" -a -n "$nic_app" -a "$nic_boot" != "$nic_app" -a -n "$nvme" ]
+}
+
 # iface_of ADDR: the network interface of the virtio NIC at ADDR, if bound
 iface_of() { ls /sys/bus/pci/devices/$1/virtio*/net 2>/dev/null | head -n 1; }
 

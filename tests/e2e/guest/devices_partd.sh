@@ -16,6 +16,7 @@
 # e2e-promise: EXPECT-APP=1 EXPECT-APP-BOOTS=1
 . /tests/lib.sh
 . /tests/partd_lib.sh
+. /tests/devices_lib.sh	# wait_for (fn_of is redefined below)
 
 # fn_of VENDOR:DEVICE|CLASS: the first PCI function with those IDs or class
 fn_of() {
@@ -42,16 +43,6 @@ plan() {
 		'  {"name": "p1", "cpus": "1", "memory": "128M", "kernel": "/boot/bzImage",' \
 		'   "initrd": "/boot/app.cpio.gz", "cmdline": "console=ttyS1,115200 idle=halt",' \
 		"   \"console\": \"ttyS1\", \"devices\": [$2]}]}" >"$1"
-}
-
-wait_for() {
-	local i=0 lim=$(($1 * 10))
-	shift
-	while ! "$@" 2>/dev/null; do
-		i=$((i + 1))
-		[ $i -ge $lim ] && return 1
-		sleep 0.1
-	done
 }
 
 nic=$(fn_of 0x1af4:0x1041)
