@@ -9,6 +9,9 @@
 SHELL    := /bin/bash
 BUILD    ?= $(CURDIR)/build
 CMAKEDIR := $(BUILD)/cmake
+# Tests run side by side, one per host CPU: each QEMU machine is one TCG
+# thread (scripts/qemu.sh), so two cores run two machines at full speed.
+JOBS     ?= $(shell nproc)
 
 .PHONY: all deps userspace kernel kernel-debug kmod initramfs e2e-images demo check unit e2e bench deb clean
 
@@ -46,12 +49,12 @@ unit: userspace
 # CTest's verdict line is repeated under it.
 e2e: e2e-images
 	@rm -rf $(BUILD)/e2e
-	@cd $(CMAKEDIR) && set -o pipefail && ctest -L e2e --output-on-failure | tee $(BUILD)/ctest.log; rc=$$?; \
+	@cd $(CMAKEDIR) && set -o pipefail && ctest -j$(JOBS) -L e2e --output-on-failure | tee $(BUILD)/ctest.log; rc=$$?; \
 		$(CURDIR)/tests/e2e/summary.sh; grep -a "tests passed, " $(BUILD)/ctest.log; exit $$rc
 
 check: e2e-images
 	@rm -rf $(BUILD)/e2e
-	@cd $(CMAKEDIR) && set -o pipefail && ctest --output-on-failure | tee $(BUILD)/ctest.log; rc=$$?; \
+	@cd $(CMAKEDIR) && set -o pipefail && ctest -j$(JOBS) --output-on-failure | tee $(BUILD)/ctest.log; rc=$$?; \
 		$(CURDIR)/tests/e2e/summary.sh; grep -a "tests passed, " $(BUILD)/ctest.log; exit $$rc
 
 deb: userspace kernel
