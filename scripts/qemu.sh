@@ -16,7 +16,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$top/build}
 bzimage=$build/kernel-obj/arch/x86/boot/bzImage
 initrd=$build/initramfs/boot.cpio.gz
-mode=shell test= out= append= timeout_s=600 gdb=() machine=()
+mode=shell test= out= append= timeout_s=600 gdb=() machine=() debug_append=
 
 while [[ $# -gt 0 ]]; do
 	case $1 in
@@ -30,7 +30,14 @@ while [[ $# -gt 0 ]]; do
 	--kernel)
 		case $2 in
 		''|default) ;;
-		debug) bzimage=$build/kernel-debug-obj/arch/x86/boot/bzImage ;;
+		# no5lvl: in 6.12, identify_cpu() clears the boot CPU's feature
+		# bits for a moment, LA57 among them, and KASAN's idea of where
+		# its shadow starts follows that bit: an interrupt in that window
+		# reported a "wild-memory-access" in rcu_is_watching() on the
+		# direct map and switched lockdep off. Upstream's bug, KASAN and
+		# 5-level paging only; the normal kernel keeps 5-level paging.
+		debug) bzimage=$build/kernel-debug-obj/arch/x86/boot/bzImage
+			debug_append=no5lvl ;;
 		*) echo "$0: --kernel: 'default' or 'debug', not '$2'" >&2; exit 2 ;;
 		esac
 		shift 2 ;;
@@ -80,7 +87,7 @@ test)
 	"$top/scripts/qemu-stall.py" "$mon" "$out/ttyS0.log" 180 "$out/qemu-stall.txt" &
 	stall=$!
 	timeout --foreground "$timeout_s" "${qemu[@]}" \
-		-append "$cmdline $test_cmdline kpart.test=$test $append" \
+		-append "$cmdline $test_cmdline $debug_append kpart.test=$test $append" \
 		-monitor unix:"$mon",server=on,wait=off \
 		-serial file:"$out/ttyS0.log" -serial file:"$out/ttyS1.log" \
 		-serial file:"$out/ttyS2.log" || rc=$?

@@ -12,7 +12,7 @@
 # (kmemleak), and lockdep is still on (it switches itself off after its
 # first report); check-logs fails the test on any report in the log.
 # e2e-kernel: debug
-# e2e-timeout: 1000
+# e2e-timeout: 1500
 # e2e-promise: EXPECT-APP=0
 . /tests/lib.sh
 . /tests/partd_lib.sh

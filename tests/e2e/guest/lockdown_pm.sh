@@ -7,7 +7,10 @@
 # - under kernel lockdown (integrity, as Secure Boot turns on), a start is
 #   refused like kexec_load: an unsigned kernel would run in ring 0. A
 #   partition that runs already keeps running and can still be stopped.
-# Lockdown is one way, so it comes last.
+# Lockdown is one way, so it comes last. The debug boot kernel is the one
+# with the lockdown LSM and suspend (kernel-patches/debug.config).
+# e2e-kernel: debug
+# e2e-timeout: 900
 # e2e-promise: EXPECT-APP=1 EXPECT-APP-BOOTS=1
 . /tests/lib.sh
 
