@@ -8,6 +8,8 @@
 #   # e2e-append: no5lvl
 #   # e2e-kernel: debug        (the debug boot kernel: scripts/kernel.sh debug)
 #   # e2e-timeout: 900         (seconds; default E2E_TIMEOUT or 600)
+#   # e2e-accel: tcg           (QEMU's -accel; default scripts/qemu.sh's
+#                                single-threaded TCG)
 # "@OUT@" in the machine line is the test's output directory (a disk image
 # a host script made there). tests/e2e/host/NAME.sh, when there, runs on
 # the host with "pre OUTDIR" before the boot and "post OUTDIR" after the
@@ -26,6 +28,8 @@ machine=${machine//@OUT@/$out}
 append=$(sed -n 's/^# e2e-append: //p' "$script")
 kernel=$(sed -n 's/^# e2e-kernel: //p' "$script")
 limit=$(sed -n 's/^# e2e-timeout: //p' "$script")
+accel=$(sed -n 's/^# e2e-accel: //p' "$script")
+[[ -z $accel ]] || export KPART_ACCEL=$accel
 host=$top/tests/e2e/host/$name.sh
 mkdir -p "$out"
 if [[ -x $host ]] && ! "$host" pre "$out"; then
