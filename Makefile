@@ -49,13 +49,19 @@ unit: userspace
 # CTest's verdict line is repeated under it.
 e2e: e2e-images
 	@rm -rf $(BUILD)/e2e
-	@cd $(CMAKEDIR) && set -o pipefail && ctest -j$(JOBS) -L e2e --output-on-failure | tee $(BUILD)/ctest.log; rc=$$?; \
-		$(CURDIR)/tests/e2e/summary.sh; grep -a "tests passed, " $(BUILD)/ctest.log; exit $$rc
+	@cd $(CMAKEDIR) && set -o pipefail && t0=$$(date +%s) && \
+		ctest -j$(JOBS) -L e2e --output-on-failure | tee $(BUILD)/ctest.log; rc=$$?; \
+		$(CURDIR)/tests/e2e/summary.sh; grep -a "tests passed, " $(BUILD)/ctest.log; \
+		t=$$(( $$(date +%s) - t0 )); echo "make e2e: the tests took $$((t / 60)) min $$((t % 60)) s, $(JOBS) at a time"; \
+		exit $$rc
 
 check: e2e-images
 	@rm -rf $(BUILD)/e2e
-	@cd $(CMAKEDIR) && set -o pipefail && ctest -j$(JOBS) --output-on-failure | tee $(BUILD)/ctest.log; rc=$$?; \
-		$(CURDIR)/tests/e2e/summary.sh; grep -a "tests passed, " $(BUILD)/ctest.log; exit $$rc
+	@cd $(CMAKEDIR) && set -o pipefail && t0=$$(date +%s) && \
+		ctest -j$(JOBS) --output-on-failure | tee $(BUILD)/ctest.log; rc=$$?; \
+		$(CURDIR)/tests/e2e/summary.sh; grep -a "tests passed, " $(BUILD)/ctest.log; \
+		t=$$(( $$(date +%s) - t0 )); echo "make check: the tests took $$((t / 60)) min $$((t % 60)) s, $(JOBS) at a time"; \
+		exit $$rc
 
 deb: userspace kernel
 	@scripts/deb.sh all
