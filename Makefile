@@ -44,24 +44,24 @@ demo: initramfs
 unit: userspace
 	@cd $(CMAKEDIR) && ctest -L unit --output-on-failure
 
-# Each e2e test's logs and host-check counts land in build/e2e/NAME; the
-# table at the end says how many EXPECT lines each test had checked, and
-# CTest's verdict line is repeated under it.
-e2e: e2e-images
+# ctest_run NAME, CTEST-ARGS: run CTest, $(JOBS) tests at a time. Each e2e
+# test's logs and host-check counts land in build/e2e/NAME; the table at
+# the end says how many EXPECT lines each test had checked, then come
+# CTest's verdict line and how long the tests took.
+define ctest_run
 	@rm -rf $(BUILD)/e2e
 	@cd $(CMAKEDIR) && set -o pipefail && t0=$$(date +%s) && \
-		ctest -j$(JOBS) -L e2e --output-on-failure | tee $(BUILD)/ctest.log; rc=$$?; \
+		ctest -j$(JOBS) $(2) --output-on-failure | tee $(BUILD)/ctest.log; rc=$$?; \
 		$(CURDIR)/tests/e2e/summary.sh; grep -a "tests passed, " $(BUILD)/ctest.log; \
-		t=$$(( $$(date +%s) - t0 )); echo "make e2e: the tests took $$((t / 60)) min $$((t % 60)) s, $(JOBS) at a time"; \
+		t=$$(( $$(date +%s) - t0 )); echo "make $(1): the tests took $$((t / 60)) min $$((t % 60)) s, $(JOBS) at a time"; \
 		exit $$rc
+endef
+
+e2e: e2e-images
+	$(call ctest_run,e2e,-L e2e)
 
 check: e2e-images
-	@rm -rf $(BUILD)/e2e
-	@cd $(CMAKEDIR) && set -o pipefail && t0=$$(date +%s) && \
-		ctest -j$(JOBS) --output-on-failure | tee $(BUILD)/ctest.log; rc=$$?; \
-		$(CURDIR)/tests/e2e/summary.sh; grep -a "tests passed, " $(BUILD)/ctest.log; \
-		t=$$(( $$(date +%s) - t0 )); echo "make check: the tests took $$((t / 60)) min $$((t % 60)) s, $(JOBS) at a time"; \
-		exit $$rc
+	$(call ctest_run,check,)
 
 deb: userspace kernel
 	@scripts/deb.sh all

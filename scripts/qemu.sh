@@ -16,7 +16,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$top/build}
 bzimage=$build/kernel-obj/arch/x86/boot/bzImage
 initrd=$build/initramfs/boot.cpio.gz
-mode=shell test= out= append= timeout_s=600 gdb=() machine=() debug_append=
+mode=shell test= out= append= timeout_s=600 gdb=() machine=() kernel_args=
 
 while [[ $# -gt 0 ]]; do
 	case $1 in
@@ -37,7 +37,7 @@ while [[ $# -gt 0 ]]; do
 		# direct map and switched lockdep off. Upstream's bug, KASAN and
 		# 5-level paging only; the normal kernel keeps 5-level paging.
 		debug) bzimage=$build/kernel-debug-obj/arch/x86/boot/bzImage
-			debug_append=no5lvl ;;
+			kernel_args=" no5lvl" ;;
 		*) echo "$0: --kernel: 'default' or 'debug', not '$2'" >&2; exit 2 ;;
 		esac
 		shift 2 ;;
@@ -48,7 +48,7 @@ done
 
 # QEMU's RAM starts zeroed: the module need not zero the pool after
 # loading (kpart.scrub_on_load=0; tests that want it add =1)
-cmdline="console=ttyS0,115200 kpart_pool=1G kpart.scrub_on_load=0 idle=halt panic=-1 loglevel=6"
+cmdline="console=ttyS0,115200 kpart_pool=1G kpart.scrub_on_load=0 idle=halt panic=-1 loglevel=6$kernel_args"
 # 3 GiB, all below 4 GiB on this machine type: KASLR puts the boot kernel
 # anywhere in it, and the 1 GiB pool (below 4 GiB until the pool may live
 # above) must still find room on one side of it; with 2 GiB it sometimes
@@ -87,7 +87,7 @@ test)
 	"$top/scripts/qemu-stall.py" "$mon" "$out/ttyS0.log" 180 "$out/qemu-stall.txt" &
 	stall=$!
 	timeout --foreground "$timeout_s" "${qemu[@]}" \
-		-append "$cmdline $test_cmdline $debug_append kpart.test=$test $append" \
+		-append "$cmdline $test_cmdline kpart.test=$test $append" \
 		-monitor unix:"$mon",server=on,wait=off \
 		-serial file:"$out/ttyS0.log" -serial file:"$out/ttyS1.log" \
 		-serial file:"$out/ttyS2.log" || rc=$?
