@@ -32,6 +32,7 @@ static void usage(FILE *f)
 	    "Commands:\n"
 	    "  validate PLAN          check a plan against this machine (--offline: syntax only)\n"
 	    "  apply PLAN [--dry-run] make the machine match PLAN (through partd)\n"
+	    "  reload                 partd applies its plan file again (systemctl reload)\n"
 	    "  status [NAME]          partitions and their states\n"
 	    "  start NAME             start a partition and wait until it runs\n"
 	    "  stop NAME              stop a partition (it stays stopped until started)\n"
@@ -101,6 +102,18 @@ static const struct verb_help {
      "  -j, --json          one JSON object on standard output, no progress\n"
      "\n"
      "Exit status: 0 applied, 1 failed (rolled back), 2 invalid plan.\n"},
+    {"reload", "reload",
+     "Have partd read its own plan file again (/etc/kpart/plan.json under systemd)\n"
+     "and make the machine match it, as SIGHUP does, and wait for the outcome:\n"
+     "partd.service's ExecReload, so that systemctl reload partd returns once the\n"
+     "plan is applied and fails when it was not.\n"
+     "\n"
+     "  -q, --quiet         no progress lines\n"
+     "  --timeout SEC       give up when partd says nothing for SEC seconds\n"
+     "  -j, --json          one JSON object on standard output\n"
+     "\n"
+     "Exit status: 0 applied, 1 failed (rolled back, or partd not running), 2 the\n"
+     "plan file is invalid (the partitions keep following the last good plan).\n"},
     {"status", "status [NAME]",
      "List the partitions (state, CPUs, memory, boots, last exit, plan), or every\n"
      "detail of NAME. Asks partd, which also knows the plan; without partd, the\n"
@@ -506,13 +519,48 @@ static int apply_local_dry_run(const char *path, const char *text, size_t len)
 	return rc;
 }
 
+/* What partd answered an apply or a reload of PATH, for a person */
+static void print_apply_result(struct json_object *res, const char *path, int rc)
+{
+	struct json_object *v;
+	size_t n;
+
+	json_object_object_get_ex(res, "problems", &v);
+	print_problems_json(v, path, stderr); /* errors, or warnings */
+	if (rc == EXIT_INVALID) {
+		fprintf(stderr, "%s\n", jstr(res, "error") ? jstr(res, "error") : "invalid");
+		return;
+	}
+	json_object_object_get_ex(res, "actions", &v);
+	n = v ? json_object_array_length(v) : 0;
+	if (o.dry_run) {
+		if (!n)
+			printf("nothing to do: the machine matches %s\n", path);
+		else
+			printf("%s: %zu action%s (dry run):\n", path, n, n == 1 ? "" : "s");
+		print_actions(v);
+	} else if (rc == EXIT_OK) {
+		if (!n)
+			printf("nothing to do: the machine matches %s\n", path);
+		else
+			printf("applied %s: %zu action%s\n", path, n, n == 1 ? "" : "s");
+	} else {
+		fprintf(stderr, "apply failed: %s\n", jstr(res, "error"));
+		if (jbool(res, "rollback_failed"))
+			fprintf(stderr, "rollback incomplete: see partctl status and the "
+					"partd log\n");
+		else if (jbool(res, "rolled_back"))
+			fprintf(stderr, "rolled back: the machine is as it was before\n");
+	}
+}
+
 static int cmd_apply(const char *path)
 {
-	struct json_object *req, *res, *v;
+	struct json_object *req, *res;
 	char err[512], abspath[PATH_MAX], *text;
 	struct conn *probe;
 	int rc = EXIT_OK;
-	size_t n, len;
+	size_t len;
 
 	text = plan_read_text(path, &len, err, sizeof(err));
 	if (!text)
@@ -540,36 +588,30 @@ static int cmd_apply(const char *path)
 		json_object_object_add(res, "dry_run", json_object_new_boolean(o.dry_run));
 		json_object_object_add(res, "via", json_object_new_string("partd"));
 		print_json(res);
-		json_object_put(res);
-		return rc;
-	}
-	json_object_object_get_ex(res, "problems", &v);
-	print_problems_json(v, path, stderr); /* errors, or warnings */
-	if (rc == EXIT_INVALID) {
-		fprintf(stderr, "%s\n", jstr(res, "error") ? jstr(res, "error") : "invalid");
 	} else {
-		json_object_object_get_ex(res, "actions", &v);
-		n = v ? json_object_array_length(v) : 0;
-		if (o.dry_run) {
-			if (!n)
-				printf("nothing to do: the machine matches %s\n", path);
-			else
-				printf("%s: %zu action%s (dry run):\n", path, n, n == 1 ? "" : "s");
-			print_actions(v);
-		} else if (rc == EXIT_OK) {
-			if (!n)
-				printf("nothing to do: the machine matches %s\n", path);
-			else
-				printf("applied %s: %zu action%s\n", path, n, n == 1 ? "" : "s");
-		} else {
-			fprintf(stderr, "apply failed: %s\n", jstr(res, "error"));
-			if (jbool(res, "rollback_failed"))
-				fprintf(stderr, "rollback incomplete: see partctl status and the "
-						"partd log\n");
-			else if (jbool(res, "rolled_back"))
-				fprintf(stderr, "rolled back: the machine is as it was before\n");
-		}
+		print_apply_result(res, path, rc);
 	}
+	json_object_put(res);
+	return rc;
+}
+
+/*
+ * partd reads its own plan file again, as on SIGHUP, but the caller waits
+ * for the outcome: partd.service's ExecReload, so that `systemctl reload
+ * partd` returns once the plan is applied and fails when it was not.
+ */
+static int cmd_reload(void)
+{
+	struct json_object *res;
+	int rc = EXIT_OK;
+
+	res = call(request("reload"), &rc);
+	if (!res)
+		return rc;
+	if (o.json)
+		print_json(res);
+	else
+		print_apply_result(res, jstr(res, "plan") ? jstr(res, "plan") : "partd's plan", rc);
 	json_object_put(res);
 	return rc;
 }
@@ -864,6 +906,10 @@ static int run(int argc, char **argv)
 	if (!strcmp(cmd, "apply")) {
 		WANT(1, 1);
 		return cmd_apply(argv[optind + 1]);
+	}
+	if (!strcmp(cmd, "reload")) {
+		WANT(0, 0);
+		return cmd_reload();
 	}
 	if (!strcmp(cmd, "status")) {
 		WANT(0, 1);

@@ -613,6 +613,8 @@ void run_job(struct partd *d)
 		break;
 	case JOB_RELOAD:
 		res = reconcile(d, NULL, d->plan_path, false, true);
+		if (res)
+			json_object_object_add(res, "plan", json_object_new_string(d->plan_path));
 		break;
 	case JOB_START:
 	case JOB_STOP:

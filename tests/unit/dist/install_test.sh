@@ -39,12 +39,17 @@ for f in share/kpart/plan.schema.json share/kpart/examples/minimal.json \
 	[[ -f $dest$prefix/$f ]] || fail "$prefix/$f not installed"
 done
 
-# systemd-analyze verify: the unit as installed, with ExecStart pointed at
-# the staged partd (this host has no partd in $prefix/sbin).
+# systemd-analyze verify: the unit as installed, with ExecStart and
+# ExecReload pointed at the staged partd and partctl (this host has none
+# in $prefix/sbin).
 if command -v systemd-analyze >/dev/null; then
 	vdir=$dest/verify
 	mkdir "$vdir"
-	sed "s|^ExecStart=.*|ExecStart=$dest$exec|" "$unit" >"$vdir/partd.service"
+	grep -qx "ExecReload=$prefix/sbin/partctl --quiet reload" "$unit" ||
+		fail "ExecReload is not $prefix/sbin/partctl --quiet reload: $(grep ExecReload "$unit")"
+	sed -e "s|^ExecStart=.*|ExecStart=$dest$exec|" \
+		-e "s|^ExecReload=$prefix/sbin/partctl|ExecReload=$dest$prefix/sbin/partctl|" \
+		"$unit" >"$vdir/partd.service"
 	cp "$(dirname "$unit")/sys-fs-kpart.mount" "$vdir/"
 	# it only warns about a setting it cannot parse: any output is a failure
 	out=$(cd "$vdir" && systemd-analyze verify --man=no partd.service sys-fs-kpart.mount 2>&1) ||

@@ -145,6 +145,39 @@ done
 [ "$(state batch)" = stopped ] || fail "batch not created stopped"
 [ "$(state web boot_count)" = $((web_boots + 1)) ] || fail "reload restarted web"
 
+# --- partctl reload (partd.service's ExecReload): partd reads its plan
+# file again and the caller waits for the outcome. A changed command line
+# restarts web only; an invalid file is refused with exit 2, changes
+# nothing, and the partitions keep following the last good plan.
+plan 2-3,7 "console=ttyS1 loglevel=4" \
+	'{"name":"batch","cpus":{"count":1},"memory":"256M","kernel":"/boot/kpart/bzImage","autostart":false}' \
+	>"$T/plan.json"
+check "partctl reload" "$PARTCTL" reload >"$T/out" 2>&1
+grep -q "^applied $T/plan.json: 3 actions$" "$T/out" || fail "reload output: $(cat "$T/out")"
+# no waiting: the change is made when partctl reload returns
+[ "$(state web cmdline)" = "console=ttyS1 loglevel=4" ] || fail "reload did not set web's cmdline"
+[ "$(state web boot_count)" = $((web_boots + 2)) ] || fail "reload did not restart web once"
+[ "$(state batch)" = stopped ] || fail "reload touched batch"
+"$PARTCTL" --json reload >"$T/out.json"
+python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["ok"] and r["exit"] == 0 and r["actions"] == [] and r["plan"] == sys.argv[2], r' \
+	"$T/out.json" "$T/plan.json" || fail "reload --json of an unchanged plan"
+echo '{ "version": 1, "partitions": [ ' >"$T/plan.json"
+set +e
+"$PARTCTL" reload >"$T/out" 2>&1
+rc=$?
+set -e
+[ $rc -eq 2 ] || fail "reload of an invalid plan exits $rc, not 2: $(cat "$T/out")"
+[ "$(state web boot_count)" = $((web_boots + 2)) ] || fail "an invalid reload touched web"
+[ "$(state web cmdline)" = "console=ttyS1 loglevel=4" ] || fail "an invalid reload changed web"
+web_boots=$((web_boots + 1))
+# the plan file as the machine is again, for what follows
+plan 2-3,7 "console=ttyS1 loglevel=4" \
+	'{"name":"batch","cpus":{"count":1},"memory":"256M","kernel":"/boot/kpart/bzImage","autostart":false}' \
+	>"$T/plan.json"
+
 # --- start releases the hold
 check "start" "$PARTCTL" start db >/dev/null
 [ "$(state db)" = running ] && [ "$(state db held)" = False ] || fail "db not started"
@@ -179,7 +212,7 @@ grep -q "rolled back" "$T/out" || fail "no rollback reported"
 boots=$(state web boot_count)
 [ "$boots" = $((web_boots + 3)) ] ||
 	fail "web not started again by the rollback: boot_count $boots, want $((web_boots + 3))"
-grep -q "loglevel=3" "$KPART_ROOT/web/cmdline" || fail "cmdline not restored"
+grep -q "loglevel=4" "$KPART_ROOT/web/cmdline" || fail "cmdline not restored"
 
 # --- invalid input and --json keys
 set +e
