@@ -1127,6 +1127,16 @@ int kpart_fs_init(void)
 					NULL);
 	if (IS_ERR(kpart_root))
 		return PTR_ERR(kpart_root);
+	/*
+	 * kernfs makes a root directory 0555: only CAP_DAC_OVERRIDE could
+	 * then mkdir or rmdir a partition, so partd.service would need a
+	 * capability that lets it write any file on the machine. Owner
+	 * (root) writable instead, like the partition directories; mkdir
+	 * still wants CAP_SYS_ADMIN (kpart_mkdir). Set before the root is
+	 * activated: nothing has an inode of it yet, which is all
+	 * kernfs_setattr() (not exported) would add.
+	 */
+	kernfs_root_to_node(kpart_root)->mode = S_IFDIR | 0755;
 	ret = add_files(kernfs_root_to_node(kpart_root), root_files,
 			ARRAY_SIZE(root_files), NULL, NULL);
 	if (ret)
