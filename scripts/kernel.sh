@@ -22,7 +22,8 @@ build=${BUILD_DIR:-$top/build}
 src=${KPART_KERNEL_SRC:-$build/linux}
 obj=$build/kernel-obj
 kmod_out=$build/kmod
-# The config fragments merged on top of tinyconfig, in order
+# The config fragments merged on top of tinyconfig, in order: the normal
+# kernel also boots a Debian system under systemd (the debug one does not)
 frags=("$top/kernel-patches/kpart.config")
 tarball=${KPART_LINUX_TARBALL:-/usr/src/linux-source-6.12.tar.xz}
 jobs=${JOBS:-$(nproc)}
@@ -116,9 +117,9 @@ build_kmod() {
 }
 
 case ${1:-all} in
-kernel) build_kernel ;;
+kernel) frags+=("$top/kernel-patches/systemd.config"); build_kernel ;;
 kmod) build_kmod ;;
-all) build_kernel; build_kmod ;;
+all) frags+=("$top/kernel-patches/systemd.config"); build_kernel; build_kmod ;;
 debug)
 	obj=$build/kernel-debug-obj
 	kmod_out=$build/kmod-debug
