@@ -47,6 +47,33 @@ pack() {
 	echo "deb: $(basename "$out/$name") $(stat -c %s "$out/$name") bytes"
 }
 
+# shlib_depends FILE...: the Depends dpkg-shlibdeps finds for the ELF FILEs
+shlib_depends() {
+	mkdir -p "$work/shlibs/debian"
+	# dpkg-shlibdeps wants a source package around it
+	printf 'Source: kpart\n\nPackage: kpart\nArchitecture: any\n' >"$work/shlibs/debian/control"
+	(cd "$work/shlibs" && dpkg-shlibdeps -O "$@" 2>/dev/null) | sed -n 's/^shlibs:Depends=//p'
+}
+
+# The headers package as bindeb-pkg makes it depends on nothing, yet its
+# build tools (objtool, modpost, fixdep...) are programs linked against
+# libelf and libc, and a module build needs a compiler: DKMS failed on a
+# minimal Debian with "objtool: libelf.so.1: cannot open shared object
+# file". Add what they need, as Debian's own linux-headers packages do.
+headers_depends() {
+	local deb=$1 tree=$work/headers deps
+	rm -rf "$tree"
+	dpkg-deb -R "$deb" "$tree"
+	mapfile -t elves < <(find "$tree/usr/src" -type f -perm -u+x -exec sh -c \
+		'head -c 4 "$1" | grep -q "^.ELF" && echo "$1"' elf {} \;)
+	[[ ${#elves[@]} -gt 0 ]] || { echo "deb: no programs in $(basename "$deb")" >&2; exit 1; }
+	deps=$(shlib_depends "${elves[@]}")
+	[[ -n $deps ]] || { echo "deb: dpkg-shlibdeps found no dependencies for the headers" >&2; exit 1; }
+	sed -i "/^Depends:/d; /^Description:/i Depends: $deps, gcc, make" "$tree/DEBIAN/control"
+	dpkg-deb -Zgzip --build "$tree" "$deb" >/dev/null
+	rm -rf "$tree"
+}
+
 copyright() {
 	mkdir -p "$1"
 	cat >"$1/copyright" <<-EOF
@@ -89,6 +116,7 @@ kernel_debs() {
 	local p
 	for p in linux-image-"$krel" linux-headers-"$krel"; do
 		mv "$obj/../${p}_$kver-kpart${version}_$arch.deb" "$out/"
+		[[ $p != linux-headers-* ]] || headers_depends "$out/${p}_$kver-kpart${version}_$arch.deb"
 		echo "deb: ${p}_$kver-kpart${version}_$arch.deb $(stat -c %s "$out/${p}_$kver-kpart${version}_$arch.deb") bytes"
 	done
 	# linux-libc-dev would replace Debian's own: not a kpart package
@@ -175,11 +203,8 @@ kpart_deb() {
 	DESTDIR=$root cmake --install "$cm" --strip >/dev/null
 	copyright "$root/usr/share/doc/kpart"
 	gzip -9n "$root"/usr/share/man/man*/*.[0-9]
-	mkdir -p "$root/DEBIAN" "$work/shlibs/debian"
-	# dpkg-shlibdeps wants a source package around it
-	printf 'Source: kpart\n\nPackage: kpart\nArchitecture: any\n' >"$work/shlibs/debian/control"
-	deps=$(cd "$work/shlibs" && dpkg-shlibdeps -O "$root/usr/sbin/partd" "$root/usr/sbin/partctl" 2>/dev/null |
-		sed -n 's/^shlibs:Depends=//p')
+	mkdir -p "$root/DEBIAN"
+	deps=$(shlib_depends "$root/usr/sbin/partd" "$root/usr/sbin/partctl")
 	[[ -n $deps ]] || { echo "deb: dpkg-shlibdeps found no dependencies" >&2; exit 1; }
 	cat >"$root/DEBIAN/control" <<-EOF
 	Package: kpart

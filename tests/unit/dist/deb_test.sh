@@ -111,5 +111,11 @@ has "$deb" "/usr/src/linux-headers-$rel/Makefile" \
 	"/usr/src/linux-headers-$rel/Module.symvers" \
 	"/usr/src/linux-headers-$rel/scripts/mod/modpost" \
 	"/lib/modules/$rel/build"
+# its programs (objtool, modpost...) run on the machine that builds a
+# module: their libraries and the compiler are dependencies
+deps=$(field "$deb" Depends)
+for d in libelf1 libc6 gcc make; do
+	grep -qE "(^|, )$d( |,|$)" <<<"$deps" || fail "linux-headers-$rel does not depend on $d: '$deps'"
+done
 common_checks "$deb"
 echo "ok: kernel packages for $rel"
