@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Record the state of a QEMU test machine whose console went silent.
 
-    scripts/qemu-stall.py MONITOR_SOCKET LOG SECONDS OUT
+    scripts/qemu-stall.py MONITOR_SOCKET LOG SECONDS OUT [MAX_BOOTS]
 
 Polls LOG (the boot kernel's console file) every 5 s. When it has not
 grown for SECONDS while the monitor socket still answers, asks QEMU's
@@ -16,6 +16,11 @@ didn't happen") before its test script began is the TCG flake
 tests/e2e/run.sh boots again for (docs/testing.md): the machine's state
 is recorded at once and QEMU told to quit, instead of the test waiting
 for its timeout with nothing left to learn.
+
+MAX_BOOTS, for a machine allowed to reboot (a disk-booted system, whose
+test reboots it on purpose): once the console shows more boots than
+that (a kernel that panics and reboots, over and over), QEMU is told to
+quit instead of rebooting until the test's timeout.
 """
 import os
 import re
@@ -70,8 +75,19 @@ def record(sock_path, out, why):
     print("qemu: %s: vCPU state in %s" % (why, out), file=sys.stderr)
 
 
+BOOT = b"Linux version "
+
+
+def quit_qemu(sock_path):
+    try:
+        ask(sock_path, ["quit"])
+    except OSError:
+        pass  # QEMU is gone already, which is what was asked
+
+
 def main():
     sock_path, log, quiet_s, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+    max_boots = int(sys.argv[5]) if len(sys.argv) > 5 else 0
     last_size, last_change = -1, time.monotonic()
     seen, began = 0, False
     while True:
@@ -95,10 +111,15 @@ def main():
                 began = TEST_BEGAN in new
                 if not began and STALL in new:
                     record(sock_path, out, "boot kernel lost a timer interrupt before its test began")
-                    try:
-                        ask(sock_path, ["quit"])
-                    except OSError:
-                        pass  # QEMU is gone already, which is what was asked
+                    quit_qemu(sock_path)
+                    return
+            if max_boots:
+                with open(log, "rb") as f:
+                    boots = f.read().count(BOOT)
+                if boots > max_boots:
+                    print("qemu: the machine booted %d times, more than the %d allowed: quitting"
+                          % (boots, max_boots), file=sys.stderr)
+                    quit_qemu(sock_path)
                     return
             last_size, last_change = size, now
             continue

@@ -9,14 +9,19 @@
 # Extra: --append "ARGS" for the boot kernel, --gdb (stub on :1234, halted),
 # --timeout SECONDS (default 600), --machine "QEMU ARGS" for another machine
 # shape (e.g. "-smp 4,sockets=1,cores=2,threads=2"; later options win),
-# --kernel debug for the debug boot kernel (scripts/kernel.sh debug).
+# --kernel debug for the debug boot kernel (scripts/kernel.sh debug), or
+# --kernel PATH for another kernel image.
+# --disk IMG boots a whole system instead of the initramfs: IMG is a raw
+# disk image with an ext4 root file system (virtio, /dev/vda), and the
+# machine may reboot (a test reboots it on purpose): QEMU quits on the
+# third boot or when the system powers off.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$top/build}
 bzimage=$build/kernel-obj/arch/x86/boot/bzImage
 initrd=$build/initramfs/boot.cpio.gz
-mode=shell test= out= append= timeout_s=600 gdb=() machine=() kernel_args=
+mode=shell test= out= append= timeout_s=600 gdb=() machine=() kernel_args= disk=
 
 while [[ $# -gt 0 ]]; do
 	case $1 in
@@ -27,6 +32,7 @@ while [[ $# -gt 0 ]]; do
 	--timeout) timeout_s=$2; shift 2 ;;
 	--gdb) gdb=(-s -S); shift ;;
 	--machine) read -r -a machine <<<"$2"; shift 2 ;;
+	--disk) disk=$2; shift 2 ;;
 	--kernel)
 		case $2 in
 		''|default) ;;
@@ -38,10 +44,11 @@ while [[ $# -gt 0 ]]; do
 		# 5-level paging only; the normal kernel keeps 5-level paging.
 		debug) bzimage=$build/kernel-debug-obj/arch/x86/boot/bzImage
 			kernel_args=" no5lvl" ;;
-		*) echo "$0: --kernel: 'default' or 'debug', not '$2'" >&2; exit 2 ;;
+		*) [[ -f $2 ]] || { echo "$0: --kernel: 'default', 'debug' or a kernel image, not '$2'" >&2; exit 2; }
+			bzimage=$2 ;;
 		esac
 		shift 2 ;;
-	*) echo "usage: $0 [--test NAME|--demo] [--out DIR] [--append ARGS] [--kernel debug] [--gdb]" >&2; exit 2 ;;
+	*) echo "usage: $0 [--test NAME|--demo] [--out DIR] [--append ARGS] [--kernel debug|PATH] [--disk IMG] [--gdb]" >&2; exit 2 ;;
 	esac
 done
 [[ -f $bzimage ]] || { echo "$0: no kernel at $bzimage (make kernel, or make kernel-debug)" >&2; exit 1; }
@@ -59,9 +66,18 @@ cmdline="console=ttyS0,115200 kpart_pool=1G kpart.scrub_on_load=0 idle=halt pani
 # the memory map) and is the suspect in the lost timer interrupts of
 # docs/testing.md. On two host cores, `make check` runs two machines at
 # once instead. KPART_ACCEL overrides it (e.g. KPART_ACCEL=tcg).
-qemu=(qemu-system-x86_64 -accel "${KPART_ACCEL:-tcg,thread=single}" -cpu max -smp 4 -m 3G -no-reboot
-	-kernel "$bzimage" -initrd "$initrd" -display none -monitor none "${gdb[@]}"
-	"${machine[@]}")
+qemu=(qemu-system-x86_64 -accel "${KPART_ACCEL:-tcg,thread=single}" -cpu max -smp 4 -m 3G
+	-kernel "$bzimage" -display none -monitor none "${gdb[@]}")
+max_boots=0
+if [[ -n $disk ]]; then
+	[[ -f $disk ]] || { echo "$0: --disk: no image at $disk" >&2; exit 1; }
+	qemu+=(-drive "file=$disk,if=virtio,format=raw,cache=unsafe")
+	cmdline+=" root=/dev/vda rw"
+	max_boots=2
+else
+	qemu+=(-initrd "$initrd" -no-reboot)
+fi
+qemu+=("${machine[@]}")
 
 # Tests: a hang in the kernel ends in a panic with its backtrace
 # (kpart.config's watchdogs) instead of the timeout. TCG on a loaded host
@@ -84,7 +100,7 @@ test)
 	# and what its local APIC timer holds (qemu-stall.txt), once.
 	mon=$out/monitor.sock
 	rm -f "$mon" "$out/qemu-stall.txt"
-	"$top/scripts/qemu-stall.py" "$mon" "$out/ttyS0.log" 180 "$out/qemu-stall.txt" &
+	"$top/scripts/qemu-stall.py" "$mon" "$out/ttyS0.log" 180 "$out/qemu-stall.txt" $max_boots &
 	stall=$!
 	timeout --foreground "$timeout_s" "${qemu[@]}" \
 		-append "$cmdline $test_cmdline kpart.test=$test $append" \

@@ -6,7 +6,10 @@
 # options, in its header:
 #   # e2e-machine: -smp 4,sockets=1,cores=2,threads=2
 #   # e2e-append: no5lvl
-#   # e2e-kernel: debug        (the debug boot kernel: scripts/kernel.sh debug)
+#   # e2e-kernel: debug        (the debug boot kernel: scripts/kernel.sh debug,
+#                                or a kernel image's path)
+#   # e2e-disk: @OUT@/disk.img  (boot the system on this disk, not the
+#                                initramfs: scripts/qemu.sh --disk)
 #   # e2e-timeout: 900         (seconds; default E2E_TIMEOUT or 600)
 #   # e2e-accel: tcg           (QEMU's -accel; default scripts/qemu.sh's
 #                                single-threaded TCG)
@@ -27,6 +30,9 @@ machine=$(sed -n 's/^# e2e-machine: //p' "$script")
 machine=${machine//@OUT@/$out}
 append=$(sed -n 's/^# e2e-append: //p' "$script")
 kernel=$(sed -n 's/^# e2e-kernel: //p' "$script")
+kernel=${kernel//@OUT@/$out}
+disk=$(sed -n 's/^# e2e-disk: //p' "$script")
+disk=${disk//@OUT@/$out}
 limit=$(sed -n 's/^# e2e-timeout: //p' "$script")
 accel=$(sed -n 's/^# e2e-accel: //p' "$script")
 [[ -z $accel ]] || export KPART_ACCEL=$accel
@@ -37,7 +43,7 @@ if [[ -x $host ]] && ! "$host" pre "$out"; then
 	exit 1
 fi
 "$top/scripts/qemu.sh" --test "$name" --out "$out" --timeout "${limit:-${E2E_TIMEOUT:-600}}" \
-	--machine "$machine" --append "$append" --kernel "$kernel"
+	--machine "$machine" --append "$append" --kernel "$kernel" ${disk:+--disk "$disk"}
 sed -i 's/\r$//' "$out"/ttyS*.log	# the UARTs' CRLF line ends
 # A boot kernel whose idle CPU lost its timer interrupt before the test
 # began (TCG under host load; docs/testing.md, "A known flake") proves
