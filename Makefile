@@ -57,10 +57,10 @@ define ctest_run
 		exit $$rc
 endef
 
-e2e: e2e-images
+e2e: e2e-images deb
 	$(call ctest_run,e2e,-L e2e)
 
-check: e2e-images
+check: e2e-images deb
 	$(call ctest_run,check,)
 
 deb: userspace kernel

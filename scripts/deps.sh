@@ -12,6 +12,7 @@ pkgs=(
 	libsystemd-dev libsmartcols-dev libnuma-dev libpci-dev
 	systemd man-db groff-base # unit tests of the installed unit and man pages
 	dpkg-dev debhelper # make deb (the kernel's bindeb-pkg uses debhelper)
+	mmdebstrap e2fsprogs # e2e systemd_boot: a Debian root file system on a disk image
 )
 
 missing=()
