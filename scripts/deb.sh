@@ -61,7 +61,7 @@ shlib_depends() {
 # minimal Debian with "objtool: libelf.so.1: cannot open shared object
 # file". Add what they need, as Debian's own linux-headers packages do.
 headers_depends() {
-	local deb=$1 tree=$work/headers deps
+	local deb=$1 tree=$work/headers deps elves
 	rm -rf "$tree"
 	dpkg-deb -R "$deb" "$tree"
 	mapfile -t elves < <(find "$tree/usr/src" -type f -perm -u+x -exec sh -c \

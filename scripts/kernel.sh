@@ -24,7 +24,7 @@ obj=$build/kernel-obj
 kmod_out=$build/kmod
 # The config fragments merged on top of tinyconfig, in order: the normal
 # kernel also boots a Debian system under systemd (the debug one does not)
-frags=("$top/kernel-patches/kpart.config")
+frags=("$top/kernel-patches/kpart.config" "$top/kernel-patches/systemd.config")
 tarball=${KPART_LINUX_TARBALL:-/usr/src/linux-source-6.12.tar.xz}
 jobs=${JOBS:-$(nproc)}
 export CCACHE_DIR=${CCACHE_DIR:-$build/ccache}
@@ -117,13 +117,13 @@ build_kmod() {
 }
 
 case ${1:-all} in
-kernel) frags+=("$top/kernel-patches/systemd.config"); build_kernel ;;
+kernel) build_kernel ;;
 kmod) build_kmod ;;
-all) frags+=("$top/kernel-patches/systemd.config"); build_kernel; build_kmod ;;
+all) build_kernel; build_kmod ;;
 debug)
 	obj=$build/kernel-debug-obj
 	kmod_out=$build/kmod-debug
-	frags+=("$top/kernel-patches/debug.config")
+	frags=("$top/kernel-patches/kpart.config" "$top/kernel-patches/debug.config")
 	build_kernel
 	build_kmod
 	;;

@@ -10,8 +10,8 @@
 #   answer pings; the journal has partd's structured fields; the plan is
 #   edited (db's command line) and `systemctl reload partd` restarts db
 #   before it returns and leaves web alone; a plan made invalid is
-#   refused by `systemctl reload` and changes nothing; `systemctl stop partd` leaves both running; then
-#   the machine reboots (same disk);
+#   refused by `systemctl reload` and changes nothing; `systemctl stop
+#   partd` leaves both running; then the machine reboots (same disk);
 # - boot 2: everything comes back on its own, with the edited plan; the
 #   machine powers off.
 # web (UART 1) boots twice, once per machine boot; db (UART 2) three
@@ -41,21 +41,6 @@ done_boot() {
 	sync
 	systemctl --no-block "$1"
 	exit 0
-}
-
-# wait_for SECONDS DESCRIPTION COMMAND...: until COMMAND succeeds
-wait_for() {
-	local lim=$(( $1 * 4 )) desc=$2 i=0
-	shift 2
-	until "$@" >/dev/null 2>&1; do
-		i=$((i + 1))
-		if [ $i -ge $lim ]; then
-			fail "$desc (not within $(( lim / 4 )) s)"
-			return 1
-		fi
-		sleep 0.25
-	done
-	pass "$desc"
 }
 
 # The journal of partd.service since CURSOR (or this boot), one JSON
